@@ -1,0 +1,73 @@
+# The two set-up commands: `make demo` runs the example pipeline, `make test` runs the whole suite.
+# Everything is installed into project-local venvs with uv (pip's resolver backtracks for minutes on
+# this dependency set), pinned by a constraints file per tested Airflow version.
+
+PYTHON ?= python3
+AIRFLOW_VERSION ?= 3.3.2
+FLOOR_AIRFLOW_VERSION ?= 3.0.6
+VENV ?= .venv
+FLOOR_VENV ?= .venv-floor
+# Airflow 3.0/3.1 build the connection form from hook methods, and only with the FAB UI installed:
+# the floor suite installs it so that path is tested too.
+FLOOR_EXTRA_PACKAGES = apache-airflow-providers-fab
+CHECKED_PATHS = provider tests
+
+# $(call install,venv,airflow version,extras,more packages)
+define install
+	@test -x $(1)/bin/python || $(PYTHON) -m venv $(1)
+	@test -x $(1)/bin/uv || $(1)/bin/python -m pip install --quiet --disable-pip-version-check uv
+	$(1)/bin/uv pip install --quiet --python $(1)/bin/python --compile-bytecode \
+		--constraint constraints/airflow-$(2).txt \
+		"apache-airflow==$(2)" -e ".[$(3)]" $(4)
+	@touch $(1)/.installed
+endef
+
+.PHONY: help install install-floor test test-floor lint typecheck unit demo freeze-constraints clean
+
+help:
+	@echo "make demo        run the example pipeline (local emulator, or tengr.ai when TENGR_API_KEY is set)"
+	@echo "make test        lint, type-check and run the whole suite on Airflow $(AIRFLOW_VERSION)"
+	@echo "make test-floor  run the suite on Airflow $(FLOOR_AIRFLOW_VERSION), the oldest supported"
+
+$(VENV)/.installed: pyproject.toml constraints/airflow-$(AIRFLOW_VERSION).txt
+	$(call install,$(VENV),$(AIRFLOW_VERSION),dev)
+
+$(FLOOR_VENV)/.installed: pyproject.toml constraints/airflow-$(FLOOR_AIRFLOW_VERSION).txt
+	$(call install,$(FLOOR_VENV),$(FLOOR_AIRFLOW_VERSION),tests,$(FLOOR_EXTRA_PACKAGES))
+
+install: $(VENV)/.installed
+install-floor: $(FLOOR_VENV)/.installed
+
+lint: install
+	$(VENV)/bin/ruff check $(CHECKED_PATHS)
+	$(VENV)/bin/ruff format --check $(CHECKED_PATHS)
+
+typecheck: install
+	$(VENV)/bin/mypy
+
+unit: install
+	$(VENV)/bin/pytest --cov --cov-report=term
+
+test: lint typecheck unit
+
+test-floor: install-floor
+	$(FLOOR_VENV)/bin/pytest -p no:cacheprovider
+
+demo: install
+	$(VENV)/bin/python -m tengr_provider.testing.smoke
+
+CONSTRAINTS_HEADER_1 = \# A freeze of a green venv (make freeze-constraints). aiohttp is held below 3.14 because
+CONSTRAINTS_HEADER_2 = \# aioresponses 0.7.9, the async HTTP mock of the unit tests, cannot build aiohttp 3.14 responses.
+
+# Refresh a constraints file from a fresh, unconstrained install (then run the suite before committing).
+freeze-constraints:
+	rm -rf /tmp/tengr-freeze && $(PYTHON) -m venv /tmp/tengr-freeze
+	/tmp/tengr-freeze/bin/python -m pip install --quiet uv
+	/tmp/tengr-freeze/bin/uv pip install --quiet --python /tmp/tengr-freeze/bin/python \
+		"apache-airflow==$(AIRFLOW_VERSION)" "aiohttp<3.14" -e ".[dev]" $(if $(filter $(FLOOR_AIRFLOW_VERSION),$(AIRFLOW_VERSION)),$(FLOOR_EXTRA_PACKAGES))
+	printf '%s\n' "$(CONSTRAINTS_HEADER_1)" "$(CONSTRAINTS_HEADER_2)" > constraints/airflow-$(AIRFLOW_VERSION).txt
+	/tmp/tengr-freeze/bin/uv pip freeze --python /tmp/tengr-freeze/bin/python --exclude-editable \
+		>> constraints/airflow-$(AIRFLOW_VERSION).txt
+
+clean:
+	rm -rf $(VENV) $(FLOOR_VENV) .pytest_cache .mypy_cache .ruff_cache .coverage

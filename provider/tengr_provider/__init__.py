@@ -1,0 +1,72 @@
+"""airflow-provider-tengr: tengr.ai image generation as Airflow pipeline steps.
+
+Importing this package must stay cheap: Airflow calls :func:`get_provider_info` in every process
+that lists providers, so nothing here imports Airflow, requests or pydantic.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__version__ = "0.1.0"
+
+CONNECTION_TYPE = "tengr"
+DEFAULT_CONN_ID = "tengr_default"
+DEFAULT_BASE_URL = "https://api.tengr.ai"
+
+
+def get_provider_info() -> dict[str, Any]:
+    """Describe the provider to Airflow's ProvidersManager (entry point ``apache_airflow_provider``).
+
+    The connection form is declared here (``conn-fields`` / ``ui-field-behaviour``) so that Airflow
+    3.2+ renders it without importing the hook; the hook keeps the same fields for older Airflow.
+    """
+    return {
+        "package-name": "airflow-provider-tengr",
+        "name": "tengr.ai",
+        "description": "Generate, restyle and upscale images with `tengr.ai <https://tengr.ai>`__.",
+        "versions": [__version__],
+        "integrations": [
+            {
+                "integration-name": "tengr.ai",
+                "external-doc-url": "https://docs.tengr.ai",
+                "tags": ["service"],
+            }
+        ],
+        "hooks": [{"integration-name": "tengr.ai", "python-modules": ["tengr_provider.hooks.tengr"]}],
+        "connection-types": [
+            {
+                "connection-type": CONNECTION_TYPE,
+                "hook-class-name": "tengr_provider.hooks.tengr.TengrHook",
+                "hook-name": "tengr.ai",
+                "ui-field-behaviour": {
+                    "hidden-fields": ["schema", "port", "login", "extra"],
+                    "relabeling": {"host": "Base URL", "password": "API key"},
+                    "placeholders": {
+                        "host": DEFAULT_BASE_URL,
+                        "password": "your tengr.ai API key",
+                    },
+                },
+                "conn-fields": {
+                    "timeout": {
+                        "label": "Timeout (seconds)",
+                        "description": "Seconds each HTTP call may take before it is retried.",
+                        "schema": {"type": ["number", "null"], "minimum": 1, "default": 60},
+                    },
+                    "max_retries": {
+                        "label": "Max retries",
+                        "description": "Retries on 429, 5xx and connection errors, with backoff.",
+                        "schema": {"type": ["integer", "null"], "minimum": 0, "default": 5},
+                    },
+                    "retry_creates": {
+                        "label": "Retry create calls after a server error",
+                        "description": (
+                            "A create that failed with 5xx or timed out may still have created an "
+                            "artwork; retrying it can spend credits twice."
+                        ),
+                        "schema": {"type": ["boolean", "null"], "default": True},
+                    },
+                },
+            }
+        ],
+    }

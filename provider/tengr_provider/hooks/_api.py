@@ -1,0 +1,334 @@
+"""What the sync and async hooks share: one definition of a call, its errors and its retry policy.
+
+Only the transport differs between :class:`~tengr_provider.hooks.tengr.TengrHook` (requests) and
+:class:`~tengr_provider.hooks.tengr.TengrAsyncHook` (aiohttp). URL building, headers, the decision
+to retry, the wait before a retry and the mapping of an answer to an error all live here, so the two
+cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from tenacity import RetryCallState, stop_after_attempt, wait_exponential, wait_random
+
+from tengr_provider import DEFAULT_BASE_URL, __version__
+from tengr_provider.exceptions import (
+    TengrApiError,
+    TengrAuthError,
+    TengrBadRequestError,
+    TengrConnectionError,
+    TengrNotFoundError,
+    TengrRateLimitError,
+    TengrServerError,
+)
+from tengr_provider.models import ApiError
+
+#: Statuses that are worth another try: rate limits and transient server failures.
+RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+DEFAULT_TIMEOUT = 60.0
+DEFAULT_MAX_RETRIES = 5
+#: Longest wait we accept from a ``Retry-After`` header, so a bad header cannot park a task for a day.
+MAX_RETRY_AFTER = 600.0
+
+_AUTH_HINT = "check the API key in the connection's password field"
+_FORBIDDEN_HINT = "the API key lacks the scope or domain for this call, or the account is out of credits"
+
+_ModelT = TypeVar("_ModelT", bound=BaseModel)
+
+
+class WarningLogger(Protocol):
+    """What the retry policy needs of a logger: stdlib and Airflow's structlog loggers both fit."""
+
+    def warning(self, msg: Any, /, *args: Any) -> Any: ...
+
+
+@dataclass(frozen=True)
+class ConnectionSettings:
+    """Everything a hook needs from an Airflow connection, resolved once.
+
+    :param base_url: scheme, host and optional port, without a trailing slash.
+    :param api_key: the bearer token; kept out of ``repr()``.
+    :param timeout: seconds one HTTP call may take.
+    :param max_retries: how many times a retryable failure is tried again.
+    :param retry_creates: whether a create call is retried after an answer that may mean it already
+        happened (5xx, a timeout, a dropped connection); retrying can create a second artwork.
+    """
+
+    base_url: str
+    api_key: str = field(repr=False)
+    timeout: float = DEFAULT_TIMEOUT
+    max_retries: int = DEFAULT_MAX_RETRIES
+    retry_creates: bool = True
+
+    def headers(self) -> dict[str, str]:
+        """Headers sent with every call."""
+        return {
+            "Authorization": f"Bearer {self.api_key}",
+            "Accept": "application/json",
+            "User-Agent": f"airflow-provider-tengr/{__version__}",
+        }
+
+    def redact(self, text: str) -> str:
+        """Remove the API key from ``text``, in case a server or library echoes it back."""
+        return text.replace(self.api_key, "***") if self.api_key else text
+
+
+def base_url_from_host(host: str | None, schema: str | None = None, port: int | None = None) -> str:
+    """Turn the connection's host field into a base URL; a bare host gets ``https://``."""
+    host = (host or "").strip().rstrip("/")
+    if not host:
+        return DEFAULT_BASE_URL
+    if "://" not in host:
+        host = f"{schema or 'https'}://{host}"
+        if port:
+            host = f"{host}:{port}"
+    return host
+
+
+def _extra(extras: Mapping[str, Any], name: str) -> Any:
+    """Read an extra written either plainly or with the legacy ``extra__tengr__`` prefix."""
+    value = extras.get(name)
+    if value in (None, ""):
+        value = extras.get(f"extra__tengr__{name}")
+    return None if value == "" else value
+
+
+def _as_bool(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
+
+
+def settings_from_connection(
+    *,
+    conn_id: str,
+    host: str | None,
+    schema: str | None,
+    port: int | None,
+    password: str | None,
+    extras: Mapping[str, Any],
+    timeout: float | None = None,
+    max_retries: int | None = None,
+    retry_creates: bool | None = None,
+) -> ConnectionSettings:
+    """Resolve settings: hook arguments win over connection extras, which win over defaults."""
+    if not password:
+        raise TengrAuthError(
+            None,
+            f"connection {conn_id!r} has no API key",
+            hint="put the tengr.ai API key in the connection's password field",
+        )
+    extra_timeout = _extra(extras, "timeout")
+    extra_retries = _extra(extras, "max_retries")
+    extra_retry_creates = _extra(extras, "retry_creates")
+    settings = ConnectionSettings(
+        base_url=base_url_from_host(host, schema, port),
+        api_key=password,
+        timeout=float(timeout if timeout is not None else extra_timeout or DEFAULT_TIMEOUT),
+        max_retries=int(
+            max_retries
+            if max_retries is not None
+            else (extra_retries if extra_retries is not None else DEFAULT_MAX_RETRIES)
+        ),
+        retry_creates=(
+            retry_creates
+            if retry_creates is not None
+            else (_as_bool(extra_retry_creates) if extra_retry_creates is not None else True)
+        ),
+    )
+    if settings.timeout <= 0:
+        raise ValueError(f"timeout: must be > 0 seconds, got {settings.timeout:g}")
+    if settings.max_retries < 0:
+        raise ValueError(f"max_retries: must be >= 0, got {settings.max_retries}")
+    return settings
+
+
+@dataclass(frozen=True)
+class ApiCall:
+    """One call to the API, described once for both transports.
+
+    :param creates: the call spends credits (a POST that creates something); such a call is retried
+        after an ambiguous failure only when the connection allows it.
+    """
+
+    method: str
+    path: str
+    body: dict[str, Any] | None = None
+    params: dict[str, Any] | None = None
+    creates: bool = False
+
+    def url(self, settings: ConnectionSettings) -> str:
+        """Absolute URL of the call."""
+        return f"{settings.base_url}{self.path}"
+
+    def describe(self) -> str:
+        """``POST /v1/artworks/photo-pilot``, for logs and errors."""
+        return f"{self.method} {self.path}"
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header given as seconds or as an HTTP date."""
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            moment = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        seconds = moment.timestamp() - (time.time() if now is None else now)
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
+
+
+_ERROR_CLASSES: dict[int, type[TengrApiError]] = {
+    400: TengrBadRequestError,
+    401: TengrAuthError,
+    403: TengrAuthError,
+    404: TengrNotFoundError,
+    429: TengrRateLimitError,
+}
+_HINTS = {401: _AUTH_HINT, 403: _FORBIDDEN_HINT}
+
+
+def error_from_response(
+    call: ApiCall,
+    settings: ConnectionSettings,
+    status: int,
+    body: str,
+    retry_after: str | None,
+) -> TengrApiError:
+    """The error a non-2xx answer means, carrying the API's own message."""
+    try:
+        parsed = ApiError.model_validate(json.loads(body))
+        message: str | list[str] = parsed.message or body
+        error = parsed.error
+    except (ValueError, ValidationError):
+        message, error = body.strip()[:500] or "(empty body)", None
+    if isinstance(message, list):
+        message = [settings.redact(item) for item in message]
+    else:
+        message = settings.redact(message)
+    error_class = _ERROR_CLASSES.get(status, TengrServerError if status >= 500 else TengrApiError)
+    exc = error_class(
+        status,
+        message,
+        error,
+        method=call.method,
+        path=call.path,
+        hint=_HINTS.get(status),
+    )
+    exc.retry_after = parse_retry_after(retry_after)
+    return exc
+
+
+def connection_error(
+    call: ApiCall, settings: ConnectionSettings, cause: BaseException, *, may_have_arrived: bool
+) -> TengrConnectionError:
+    """A failure with no HTTP answer; ``may_have_arrived`` says whether the server may have acted."""
+    exc = TengrConnectionError(
+        None,
+        settings.redact(f"{type(cause).__name__}: {cause}"),
+        method=call.method,
+        path=call.path,
+    )
+    exc.may_have_arrived = may_have_arrived
+    return exc
+
+
+def parse_response(model: type[_ModelT], data: Any, call: ApiCall) -> _ModelT:
+    """Validate a 2xx body into ``model``; a body we cannot read is an API error, not a crash."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise TengrApiError(
+            None,
+            f"unexpected answer, not a {model.__name__}: {error.errors()[0]['msg']}",
+            method=call.method,
+            path=call.path,
+        ) from None
+
+
+def is_retryable(exc: BaseException, call: ApiCall, settings: ConnectionSettings) -> bool:
+    """Whether ``exc`` is worth another try of ``call``.
+
+    A 429 and a connection that was never made are always safe to retry. A 5xx, a timeout or a dropped
+    connection may mean the server already acted; for a create that could spend credits twice, so it
+    is retried only when the connection allows it (``retry_creates``, on by default).
+    """
+    if isinstance(exc, TengrRateLimitError):
+        return True
+    ambiguous = isinstance(exc, TengrServerError) or (
+        isinstance(exc, TengrConnectionError) and getattr(exc, "may_have_arrived", True)
+    )
+    if ambiguous:
+        return settings.retry_creates or not call.creates
+    return isinstance(exc, TengrConnectionError)
+
+
+class RetryWait:
+    """Tenacity wait: the server's ``Retry-After`` when it sent one, else exponential backoff + jitter."""
+
+    def __init__(self, initial: float, maximum: float) -> None:
+        # Written as a sum of two long-standing tenacity waits so it behaves the same on every version
+        # Airflow 3.0+ may bring.
+        self._backoff = wait_exponential(multiplier=initial, max=maximum) + wait_random(0, initial)
+
+    def __call__(self, retry_state: RetryCallState) -> float:
+        exc = retry_state.outcome.exception() if retry_state.outcome else None
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after is not None:
+            return float(retry_after)
+        return float(self._backoff(retry_state))
+
+
+def retry_arguments(
+    call: ApiCall,
+    settings: ConnectionSettings,
+    logger: WarningLogger,
+    *,
+    backoff_initial: float,
+    backoff_max: float,
+    max_retries: int | None = None,
+) -> dict[str, Any]:
+    """Keyword arguments for ``tenacity.Retrying`` / ``AsyncRetrying``, the same for both transports."""
+    attempts = (settings.max_retries if max_retries is None else max_retries) + 1
+
+    def should_retry(retry_state: RetryCallState) -> bool:
+        exc = retry_state.outcome.exception() if retry_state.outcome else None
+        return exc is not None and is_retryable(exc, call, settings)
+
+    def before_sleep(retry_state: RetryCallState) -> None:
+        exc = retry_state.outcome.exception() if retry_state.outcome else None
+        wait = retry_state.next_action.sleep if retry_state.next_action else 0.0
+        logger.warning(
+            "%s failed (attempt %d of %d): %s; retrying in %.1f s",
+            call.describe(),
+            retry_state.attempt_number,
+            attempts,
+            exc,
+            wait,
+        )
+        if call.creates and not isinstance(exc, TengrRateLimitError):
+            logger.warning(
+                "%s may already have created an artwork before it failed; retrying can create a "
+                "duplicate and spend credits twice (set retry_creates=False on the connection to fail "
+                "instead)",
+                call.describe(),
+            )
+
+    return {
+        "stop": stop_after_attempt(attempts),
+        "wait": RetryWait(backoff_initial, backoff_max),
+        "retry": should_retry,
+        "before_sleep": before_sleep,
+        "reraise": True,
+    }

@@ -1,0 +1,375 @@
+"""Hooks that talk to tengr.ai: :class:`TengrHook` for tasks, :class:`TengrAsyncHook` for triggers.
+
+Both send the calls described in :mod:`tengr_provider.hooks._api` and differ only in transport:
+``requests`` with one reused ``Session`` on the worker, ``aiohttp`` in the triggerer's event loop.
+aiohttp rather than httpx because it is what Airflow's own async hooks (http, databricks, dbt Cloud)
+use, so it is always installed with Airflow 3, and because ``aioresponses`` lets tests mock it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Awaitable, Callable
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from urllib.parse import quote
+
+import aiohttp
+import requests
+from pydantic import BaseModel
+from tenacity import AsyncRetrying, Retrying
+from urllib3.exceptions import NewConnectionError
+
+from tengr_provider import CONNECTION_TYPE, DEFAULT_CONN_ID, get_provider_info
+from tengr_provider.exceptions import (
+    TengrApiError,
+    TengrArtworkFailedError,
+    TengrWaitTimeoutError,
+)
+from tengr_provider.hooks._api import (
+    ApiCall,
+    ConnectionSettings,
+    connection_error,
+    error_from_response,
+    parse_response,
+    retry_arguments,
+    settings_from_connection,
+)
+from tengr_provider.models import (
+    Artwork,
+    PhotoPilotRequest,
+    StyleDnaImage,
+    StyleDnaRequest,
+    UpscalingRequest,
+    parse_request,
+)
+from tengr_provider.version_compat import BaseHook, get_async_connection, get_async_extra_dejson
+
+if TYPE_CHECKING:
+    from tengr_provider.version_compat import Connection
+
+_ModelT = TypeVar("_ModelT", bound=BaseModel)
+
+
+def _artwork_call(artwork_id: str) -> ApiCall:
+    if not isinstance(artwork_id, str) or not artwork_id.strip():
+        raise ValueError(f"artwork_id: must be a non-empty string, got {artwork_id!r}")
+    return ApiCall("GET", f"/v1/artworks/{quote(artwork_id.strip(), safe='')}")
+
+
+def _list_call(offset: int, limit: int) -> ApiCall:
+    if offset < 0:
+        raise ValueError(f"offset: must be >= 0, got {offset}")
+    if not 1 <= limit <= 500:
+        raise ValueError(f"limit: must be between 1 and 500, got {limit}")
+    return ApiCall("GET", "/v1/artworks", params={"offset": offset, "limit": limit})
+
+
+def _artworks_from(data: Any, call: ApiCall) -> list[Artwork]:
+    """The list endpoint's items, whether it answers with an array or a page object."""
+    if isinstance(data, dict):
+        data = next((data[key] for key in ("data", "items", "artworks") if key in data), data)
+    if not isinstance(data, list):
+        raise TengrApiError(None, "unexpected answer, not a list of artworks", method="GET", path=call.path)
+    return [parse_response(Artwork, item, call) for item in data]
+
+
+class _TengrHookBase(BaseHook):
+    """Connection handling shared by the sync and the async hook.
+
+    :param tengr_conn_id: the Airflow connection holding the API key (password) and base URL (host).
+    :param timeout: seconds per HTTP call; overrides the connection's ``timeout`` extra (default 60).
+    :param max_retries: retries of a retryable failure; overrides the ``max_retries`` extra (default 5).
+    :param retry_creates: retry a create after a 5xx, timeout or dropped connection, at the risk of a
+        duplicate artwork; overrides the ``retry_creates`` extra (default True).
+    :param backoff_initial: first backoff wait in seconds (doubles each retry, with jitter).
+    :param backoff_max: longest backoff wait in seconds (a server's ``Retry-After`` is honoured as sent).
+    """
+
+    conn_name_attr = "tengr_conn_id"
+    default_conn_name = DEFAULT_CONN_ID
+    conn_type = CONNECTION_TYPE
+    hook_name = "tengr.ai"
+
+    def __init__(
+        self,
+        tengr_conn_id: str = DEFAULT_CONN_ID,
+        *,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        retry_creates: bool | None = None,
+        backoff_initial: float = 1.0,
+        backoff_max: float = 60.0,
+    ) -> None:
+        super().__init__()
+        self.tengr_conn_id = tengr_conn_id
+        self._timeout = timeout
+        self._max_retries = max_retries
+        self._retry_creates = retry_creates
+        self.backoff_initial = backoff_initial
+        self.backoff_max = backoff_max
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(tengr_conn_id={self.tengr_conn_id!r})"
+
+    def _settings_from(self, conn: Connection, extras: dict[str, Any]) -> ConnectionSettings:
+        return settings_from_connection(
+            conn_id=self.tengr_conn_id,
+            host=conn.host,
+            schema=conn.schema,
+            port=conn.port,
+            password=conn.password,
+            extras=extras,
+            timeout=self._timeout,
+            max_retries=self._max_retries,
+            retry_creates=self._retry_creates,
+        )
+
+    def _retry_arguments(self, call: ApiCall, settings: ConnectionSettings, max_retries: int | None) -> Any:
+        return retry_arguments(
+            call,
+            settings,
+            self.log,
+            backoff_initial=self.backoff_initial,
+            backoff_max=self.backoff_max,
+            max_retries=max_retries,
+        )
+
+
+class TengrHook(_TengrHookBase):
+    """Call tengr.ai from a task: create artworks, read them, wait for them.
+
+    One ``requests.Session`` per hook is reused for every call. Every call has a timeout; 429, 5xx
+    and connection failures are retried with exponential backoff and jitter, honouring
+    ``Retry-After``; 400, 401, 403 and 404 fail at once with
+    :class:`~tengr_provider.exceptions.TengrApiError`. Requests are validated by
+    :mod:`tengr_provider.models` before anything is sent.
+    """
+
+    #: How the hook sleeps between retries and polls, and reads the clock; tests replace them.
+    _sleep: Callable[[float], None] = staticmethod(time.sleep)
+    _monotonic: Callable[[], float] = staticmethod(time.monotonic)
+
+    # Connection form for Airflow < 3.2, which does not read ``conn-fields`` from the provider info.
+    # Both are derived from that one declaration so the two forms cannot disagree. Airflow looks for
+    # them on the registered hook class itself, not on a base class.
+    _FORM: ClassVar[dict[str, Any]] = get_provider_info()["connection-types"][0]
+
+    @classmethod
+    def get_ui_field_behaviour(cls) -> dict[str, Any]:
+        """Hide the fields tengr does not use and relabel the ones it does (Airflow < 3.2)."""
+        behaviour = cls._FORM["ui-field-behaviour"]
+        return {key.replace("-", "_"): value for key, value in behaviour.items()}
+
+    @classmethod
+    def get_connection_form_widgets(cls) -> dict[str, Any]:
+        """Extra fields of the connection form (Airflow < 3.2; needs wtforms, as those versions have)."""
+        from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
+        from flask_babel import lazy_gettext
+        from wtforms import BooleanField, IntegerField, StringField
+
+        field_classes = {"integer": IntegerField, "boolean": BooleanField}
+        widgets: dict[str, Any] = {}
+        for name, spec in cls._FORM["conn-fields"].items():
+            kind = spec["schema"]["type"][0]
+            field_class = field_classes.get(kind, StringField)
+            kwargs: dict[str, Any] = {"description": spec.get("description", "")}
+            if field_class is not BooleanField:
+                kwargs["widget"] = BS3TextFieldWidget()
+            widgets[name] = field_class(lazy_gettext(spec["label"]), **kwargs)
+        return widgets
+
+    @cached_property
+    def settings(self) -> ConnectionSettings:
+        """The connection, resolved once per hook."""
+        conn = self.get_connection(self.tengr_conn_id)
+        return self._settings_from(conn, conn.extra_dejson)
+
+    def get_conn(self) -> requests.Session:
+        """The hook's HTTP session, carrying the auth header."""
+        return self._session
+
+    @cached_property
+    def _session(self) -> requests.Session:
+        session = requests.Session()
+        session.headers.update(self.settings.headers())
+        return session
+
+    def close(self) -> None:
+        """Close the session's pooled connections."""
+        if "_session" in self.__dict__:
+            self._session.close()
+            del self.__dict__["_session"]
+
+    def _send_once(self, call: ApiCall) -> Any:
+        settings = self.settings
+        try:
+            response = self._session.request(
+                call.method,
+                call.url(settings),
+                json=call.body,
+                params=call.params,
+                timeout=settings.timeout,
+            )
+        except requests.ConnectTimeout as exc:
+            raise connection_error(call, settings, exc, may_have_arrived=False) from None
+        except requests.ConnectionError as exc:
+            reason = getattr(exc.args[0], "reason", None) if exc.args else None
+            never_sent = isinstance(reason, NewConnectionError)
+            raise connection_error(call, settings, exc, may_have_arrived=not never_sent) from None
+        except requests.Timeout as exc:
+            raise connection_error(call, settings, exc, may_have_arrived=True) from None
+        if response.status_code >= 400:
+            raise error_from_response(
+                call, settings, response.status_code, response.text, response.headers.get("Retry-After")
+            )
+        try:
+            return response.json()
+        except ValueError:
+            raise TengrApiError(
+                response.status_code, "answer is not JSON", method=call.method, path=call.path
+            ) from None
+
+    def _call(self, call: ApiCall, *, max_retries: int | None = None) -> Any:
+        retrying = Retrying(sleep=self._sleep, **self._retry_arguments(call, self.settings, max_retries))
+        return retrying(self._send_once, call)
+
+    def create_photo_pilot(self, request: PhotoPilotRequest | dict[str, Any]) -> Artwork:
+        """Start a photo-pilot (image-to-image) artwork; it finishes later, see :meth:`wait_for_artwork`."""
+        body = parse_request(PhotoPilotRequest, request).to_api()
+        call = ApiCall("POST", "/v1/artworks/photo-pilot", body=body, creates=True)
+        return parse_response(Artwork, self._call(call), call)
+
+    def generate_style_dna(self, request: StyleDnaRequest | dict[str, Any]) -> StyleDnaImage:
+        """Generate an image in a Style DNA; its URL expires at ``expires_at``, so copy it soon."""
+        body = parse_request(StyleDnaRequest, request).to_api()
+        call = ApiCall("POST", "/v1/style-dna/generate", body=body, creates=True)
+        return parse_response(StyleDnaImage, self._call(call), call)
+
+    def create_upscaling(self, request: UpscalingRequest | dict[str, Any]) -> Artwork:
+        """Upscale an image; the API usually answers with a finished (``done``) artwork."""
+        body = parse_request(UpscalingRequest, request).to_api()
+        call = ApiCall("POST", "/v1/artworks/upscaling", body=body, creates=True)
+        return parse_response(Artwork, self._call(call), call)
+
+    def get_artwork(self, artwork_id: str) -> Artwork:
+        """Read one artwork's status and results."""
+        call = _artwork_call(artwork_id)
+        return parse_response(Artwork, self._call(call), call)
+
+    def list_artworks(self, offset: int = 0, limit: int = 10) -> list[Artwork]:
+        """List the key's artworks, newest first (``limit`` 1..500)."""
+        call = _list_call(offset, limit)
+        return _artworks_from(self._call(call), call)
+
+    def wait_for_artwork(self, artwork_id: str, poll_interval: float = 5, timeout: float = 3600) -> Artwork:
+        """Poll until the artwork ends; return it on success.
+
+        :raises TengrArtworkFailedError: the artwork ended ``failed`` or ``canceled``.
+        :raises TengrWaitTimeoutError: ``timeout`` seconds passed first (the artwork may still finish).
+        """
+        if poll_interval <= 0:
+            raise ValueError(f"poll_interval: must be > 0 seconds, got {poll_interval}")
+        if timeout < 0:
+            raise ValueError(f"timeout: must be >= 0 seconds, got {timeout}")
+        deadline = self._monotonic() + timeout
+        while True:
+            artwork = self.get_artwork(artwork_id)
+            if artwork.status.is_terminal:
+                if not artwork.status.is_success:
+                    raise TengrArtworkFailedError(artwork.id, artwork.status.value)
+                return artwork
+            remaining = deadline - self._monotonic()
+            if remaining <= 0:
+                raise TengrWaitTimeoutError(artwork.id, timeout, artwork.status.value)
+            self.log.info(
+                "tengr.ai artwork %s is %s; next check in %g s",
+                artwork.id,
+                artwork.status.value,
+                min(poll_interval, remaining),
+            )
+            self._sleep(min(poll_interval, remaining))
+
+    def test_connection(self) -> tuple[bool, str]:
+        """Check the base URL and API key with one cheap authenticated call; never raises."""
+        try:
+            self._call(_list_call(0, 1), max_retries=0)
+        except Exception as exc:
+            return False, str(exc)
+        return True, f"Connected to {self.settings.base_url}; the API key was accepted"
+
+
+class TengrAsyncHook(_TengrHookBase):
+    """Read artworks from the triggerer's event loop, with the same URL, auth, errors and retries.
+
+    The connection is read with Airflow's async connection API: a synchronous lookup inside a
+    trigger fails on Airflow 3. Use it as ``async with TengrAsyncHook(...) as hook:`` or call
+    :meth:`close` so the aiohttp session is released.
+    """
+
+    #: How the hook sleeps between retries; tests replace it.
+    _sleep: Callable[[float], Awaitable[None]] = staticmethod(asyncio.sleep)
+
+    def __init__(self, tengr_conn_id: str = DEFAULT_CONN_ID, **kwargs: Any) -> None:
+        super().__init__(tengr_conn_id, **kwargs)
+        self._settings: ConnectionSettings | None = None
+        self._session: aiohttp.ClientSession | None = None
+
+    async def get_settings(self) -> ConnectionSettings:
+        """The connection, resolved once per hook through the async connection API."""
+        if self._settings is None:
+            conn = await get_async_connection(self.tengr_conn_id, hook=self)
+            extras = await get_async_extra_dejson(conn)
+            self._settings = self._settings_from(conn, extras)
+        return self._settings
+
+    async def _get_session(self, settings: ConnectionSettings) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                headers=settings.headers(), timeout=aiohttp.ClientTimeout(total=settings.timeout)
+            )
+        return self._session
+
+    async def close(self) -> None:
+        """Close the aiohttp session."""
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def __aenter__(self) -> TengrAsyncHook:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def _send_once(self, call: ApiCall, settings: ConnectionSettings) -> Any:
+        session = await self._get_session(settings)
+        params = {key: str(value) for key, value in (call.params or {}).items()}
+        try:
+            async with session.request(
+                call.method, call.url(settings), json=call.body, params=params
+            ) as resp:
+                text = await resp.text()
+                status, retry_after = resp.status, resp.headers.get("Retry-After")
+        except aiohttp.ClientConnectorError as exc:
+            raise connection_error(call, settings, exc, may_have_arrived=False) from None
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise connection_error(call, settings, exc, may_have_arrived=True) from None
+        if status >= 400:
+            raise error_from_response(call, settings, status, text, retry_after)
+        try:
+            return json.loads(text)
+        except ValueError:
+            raise TengrApiError(status, "answer is not JSON", method=call.method, path=call.path) from None
+
+    async def _call(self, call: ApiCall) -> Any:
+        settings = await self.get_settings()
+        retrying = AsyncRetrying(sleep=self._sleep, **self._retry_arguments(call, settings, None))
+        return await retrying(self._send_once, call, settings)
+
+    async def get_artwork(self, artwork_id: str) -> Artwork:
+        """Read one artwork's status and results."""
+        call = _artwork_call(artwork_id)
+        return parse_response(Artwork, await self._call(call), call)

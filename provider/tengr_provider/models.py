@@ -1,0 +1,325 @@
+"""The tengr.ai API's requests and responses, with every documented rule stated once.
+
+The hook, the operators and the local emulator all validate through these models, so a rule that
+changes changes in one place. Requests reject what the API would reject *before* a request is sent
+(no credit is spent on an input we could have refused); responses accept unknown fields, because the
+API adds fields over time and a pipeline must not break on them.
+
+Python code uses snake_case names; the wire uses camelCase aliases. Either spelling is accepted.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from enum import Enum, IntEnum
+from typing import Any, Literal, TypeVar
+from urllib.parse import urlparse
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic.alias_generators import to_camel
+
+log = logging.getLogger(__name__)
+
+#: Aspect ratios the API accepts for photo-pilot and style-dna.
+AspectRatio = Literal["1:1", "2:3", "3:4", "4:3", "9:16", "3:2", "16:9"]
+#: Output formats of style-dna.
+ImageFormat = Literal["png", "webp"]
+
+#: Smallest and largest edge (px) of a requested width or height.
+MIN_EDGE = 512
+MAX_EDGE = 2048
+#: photo-pilot's pixel-area cap, and the one that applies with ``highResolution``.
+PHOTO_PILOT_MAX_AREA = 1_478_656
+PHOTO_PILOT_HIGH_RESOLUTION_MAX_AREA = 1_763_584
+#: style-dna's pixel-area cap.
+STYLE_DNA_MAX_AREA = 1_763_584
+#: Largest source image (px) the upscaler takes; the server checks it, the client cannot.
+UPSCALING_MAX_SOURCE_AREA = 1_478_656
+#: Word limits past which the server truncates (a warning, not an error).
+PROMPT_WORD_LIMIT = 256
+NEGATIVE_PROMPT_WORD_LIMIT = 64
+
+
+class ImageGuidance(IntEnum):
+    """How closely photo-pilot follows the source image.
+
+    The API documents the values 1, 2 and 3 but never prints which is LOW; we follow the API's own
+    hint that size fields apply "when image guidance is set to low" and take 1 = LOW, 3 = HIGH.
+    """
+
+    LOW = 1
+    MEDIUM = 2
+    HIGH = 3
+
+
+class ArtworkStatus(str, Enum):
+    """The states an artwork moves through; it knows which ones end the wait."""
+
+    STARTING = "starting"
+    PROCESSING = "processing"
+    SUCCEEDED = "succeeded"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+    @property
+    def is_terminal(self) -> bool:
+        """True when the artwork will not change any more."""
+        return self not in (ArtworkStatus.STARTING, ArtworkStatus.PROCESSING)
+
+    @property
+    def is_success(self) -> bool:
+        """True when the artwork finished and its ``results`` hold the images."""
+        return self in (ArtworkStatus.SUCCEEDED, ArtworkStatus.DONE)
+
+
+class TengrRequestValidationError(ValueError):
+    """A request broke a documented rule; raised before any HTTP request is made.
+
+    :param model_name: the request model that refused the input.
+    :param problems: one ``"field: rule"`` line per broken rule.
+    """
+
+    def __init__(self, model_name: str, problems: list[str]) -> None:
+        self.model_name = model_name
+        self.problems = problems
+        super().__init__(f"invalid {model_name}: " + "; ".join(problems))
+
+
+def _http_url(value: str) -> str:
+    parsed = urlparse(value)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ValueError(f"must be an http(s) URL, got {value!r}")
+    return value
+
+
+def _check_size(
+    width: int | None,
+    height: int | None,
+    aspect_ratio: str | None,
+    max_area: int,
+    cap_name: str,
+) -> None:
+    if (width is None) != (height is None):
+        given, missing = ("width", "height") if width is not None else ("height", "width")
+        raise ValueError(f"{missing}: required when {given} is given (width and height go together)")
+    if width is None or height is None:
+        return
+    if aspect_ratio is not None:
+        raise ValueError("aspect_ratio: cannot be combined with width/height; give one or the other")
+    area = width * height
+    if area > max_area:
+        raise ValueError(f"width: area {width}x{height}={area} px exceeds {max_area} px ({cap_name})")
+
+
+def _warn_word_limit(field: str, text: str | None, limit: int) -> None:
+    if text is None:
+        return
+    words = len(text.split())
+    if words > limit:
+        log.warning(
+            "%s has %d words; tengr.ai keeps the first %d and truncates the rest", field, words, limit
+        )
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+
+class _Request(_Model):
+    """Requests forbid unknown fields: a typo must fail here, not be silently dropped by the server."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    def to_api(self) -> dict[str, Any]:
+        """The JSON body as the API expects it: camelCase keys, unset fields left out."""
+        return self.model_dump(by_alias=True, exclude_none=True, mode="json")
+
+
+class PhotoPilotRequest(_Request):
+    """Body of ``POST /v1/artworks/photo-pilot`` (image-to-image, asynchronous)."""
+
+    image_url: str
+    image_guidance: ImageGuidance
+    modification: int = Field(ge=1, le=5)
+    creativity: int = Field(ge=1, le=5)
+    effort: int = Field(ge=1, le=5)
+    prompt: str | None = None
+    negative_prompt: str | None = None
+    aspect_ratio: AspectRatio | None = None
+    high_resolution: bool | None = None
+    width: int | None = Field(default=None, ge=MIN_EDGE, le=MAX_EDGE)
+    height: int | None = Field(default=None, ge=MIN_EDGE, le=MAX_EDGE)
+    webhook: str | None = None
+
+    @field_validator("image_url", "webhook")
+    @classmethod
+    def _urls_are_http(cls, value: str | None) -> str | None:
+        return None if value is None else _http_url(value)
+
+    @model_validator(mode="after")
+    def _size_rules(self) -> PhotoPilotRequest:
+        if self.high_resolution:
+            cap, cap_name = PHOTO_PILOT_HIGH_RESOLUTION_MAX_AREA, "photo-pilot cap with high_resolution"
+        else:
+            cap, cap_name = PHOTO_PILOT_MAX_AREA, "photo-pilot cap; high_resolution raises it to 1763584"
+        _check_size(self.width, self.height, self.aspect_ratio, cap, cap_name)
+        _warn_word_limit("prompt", self.prompt, PROMPT_WORD_LIMIT)
+        _warn_word_limit("negative_prompt", self.negative_prompt, NEGATIVE_PROMPT_WORD_LIMIT)
+        sized = [
+            name
+            for name in ("aspect_ratio", "width", "height", "high_resolution")
+            if getattr(self, name) is not None
+        ]
+        if sized and self.image_guidance is not ImageGuidance.LOW:
+            log.warning(
+                "%s only apply when image_guidance is LOW (1); with %d tengr.ai uses the source "
+                "image's size and ignores them",
+                ", ".join(sized),
+                int(self.image_guidance),
+            )
+        return self
+
+
+class StyleDnaRequest(_Request):
+    """Body of ``POST /v1/style-dna/generate`` (an image in a Style DNA, synchronous)."""
+
+    visual_prompt: str
+    anchor_image_url: str
+    description: str
+    aspect_ratio: AspectRatio | None = None
+    width: int | None = Field(default=None, ge=MIN_EDGE, le=MAX_EDGE)
+    height: int | None = Field(default=None, ge=MIN_EDGE, le=MAX_EDGE)
+    image_format: ImageFormat | None = None
+
+    @field_validator("anchor_image_url")
+    @classmethod
+    def _url_is_http(cls, value: str) -> str:
+        return _http_url(value)
+
+    @field_validator("visual_prompt", "description")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be empty")
+        return value
+
+    @model_validator(mode="after")
+    def _size_rules(self) -> StyleDnaRequest:
+        _check_size(self.width, self.height, self.aspect_ratio, STYLE_DNA_MAX_AREA, "style-dna cap")
+        return self
+
+    @property
+    def extension(self) -> str:
+        """File extension of the image this request produces (the API defaults to png)."""
+        return self.image_format or "png"
+
+
+class UpscalingRequest(_Request):
+    """Body of ``POST /v1/artworks/upscaling``.
+
+    The source image's area must not exceed 1,478,656 px; only the server can check that, since the
+    client never downloads the source.
+    """
+
+    image_url: str
+    scale_factor: int = Field(default=2, ge=2, le=8)
+
+    @field_validator("image_url")
+    @classmethod
+    def _url_is_http(cls, value: str) -> str:
+        return _http_url(value)
+
+
+class _Response(_Model):
+    """Responses keep unknown fields: the API may add some and a pipeline must not break."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class Artwork(_Response):
+    """An artwork as ``GET /v1/artworks/{id}`` returns it."""
+
+    id: str
+    status: ArtworkStatus
+    artwork_type: str | None = None
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    duration: float | None = None
+    results: list[str] = Field(default_factory=list)
+    created_at: datetime | None = None
+
+    def to_api(self) -> dict[str, Any]:
+        """The artwork as the API names it (camelCase), JSON-ready for an XCom."""
+        return self.model_dump(by_alias=True, mode="json")
+
+
+class StyleDnaImage(_Response):
+    """Answer of style-dna: the image is ready, and its URL stops working at ``expires_at``."""
+
+    image_url: str
+    expires_at: datetime
+    credits_used: float
+
+    def to_api(self) -> dict[str, Any]:
+        """The answer as the API names it (camelCase), JSON-ready for an XCom."""
+        return self.model_dump(by_alias=True, mode="json")
+
+
+class ApiError(_Response):
+    """The error body of every non-2xx answer; NestJS validation errors give ``message`` as a list."""
+
+    message: str | list[str] = ""
+    status_code: int | None = None
+    error: str | None = None
+
+    @property
+    def text(self) -> str:
+        """The message as one line, whichever shape the server sent."""
+        return "; ".join(self.message) if isinstance(self.message, list) else self.message
+
+
+RequestModel = PhotoPilotRequest | StyleDnaRequest | UpscalingRequest
+_RequestT = TypeVar("_RequestT", PhotoPilotRequest, StyleDnaRequest, UpscalingRequest)
+
+
+def _field_label(model: type[BaseModel], loc: tuple[int | str, ...]) -> str:
+    """``image_guidance (imageGuidance)``: the name users wrote and the name the API uses."""
+    if not loc:
+        return ""
+    name = str(loc[0])
+    for field_name, field in model.model_fields.items():
+        if name in (field_name, field.alias):
+            label = field_name if field.alias in (None, field_name) else f"{field_name} ({field.alias})"
+            rest = "".join(f"[{part}]" for part in loc[1:])
+            return label + rest
+    return name
+
+
+def describe_validation_error(model: type[BaseModel], error: ValidationError) -> list[str]:
+    """Turn pydantic's report into ``"field: rule"`` lines a DAG author can act on."""
+    problems = []
+    for item in error.errors():
+        message = str(item["msg"]).removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            message = f"unknown field; allowed: {', '.join(sorted(model.model_fields))}"
+        label = _field_label(model, tuple(item["loc"]))
+        problems.append(f"{label}: {message}" if label else message)
+    return problems
+
+
+def parse_request(model: type[_RequestT], data: _RequestT | dict[str, Any]) -> _RequestT:
+    """Validate ``data`` into ``model``, raising :class:`TengrRequestValidationError` on any broken rule.
+
+    A model instance passes through; a dict may use snake_case or camelCase keys.
+    """
+    if isinstance(data, model):
+        return data
+    if not isinstance(data, dict):
+        raise TengrRequestValidationError(
+            model.__name__, [f"expected a {model.__name__} or a dict, got {type(data).__name__}"]
+        )
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise TengrRequestValidationError(model.__name__, describe_validation_error(model, error)) from None

@@ -1,0 +1,80 @@
+"""How a tengr connection becomes the hook's settings: base URL, key, timeout, retries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tengr_provider.exceptions import TengrAuthError
+from tengr_provider.hooks._api import base_url_from_host, settings_from_connection
+
+
+def settings(**overrides: Any) -> Any:
+    fields: dict[str, Any] = {
+        "conn_id": "c",
+        "host": None,
+        "schema": None,
+        "port": None,
+        "password": "k",
+        "extras": {},
+    }
+    return settings_from_connection(**{**fields, **overrides})
+
+
+@pytest.mark.parametrize(
+    ("host", "schema", "port", "expected"),
+    [
+        (None, None, None, "https://api.tengr.ai"),
+        ("", None, None, "https://api.tengr.ai"),
+        ("api.tengr.ai", None, None, "https://api.tengr.ai"),
+        ("api.tengr.ai/", None, None, "https://api.tengr.ai"),
+        ("http://127.0.0.1:8099", None, None, "http://127.0.0.1:8099"),
+        ("127.0.0.1", "http", 8099, "http://127.0.0.1:8099"),
+        ("https://proxy.example/tengr/", None, 443, "https://proxy.example/tengr"),
+    ],
+)
+def test_base_url_from_host(host: str | None, schema: str | None, port: int | None, expected: str) -> None:
+    assert base_url_from_host(host, schema, port) == expected
+
+
+def test_defaults() -> None:
+    resolved = settings()
+    assert (resolved.timeout, resolved.max_retries, resolved.retry_creates) == (60.0, 5, True)
+
+
+def test_extras_set_timeout_retries_and_create_retries() -> None:
+    resolved = settings(extras={"timeout": "15", "max_retries": 2, "retry_creates": "false"})
+    assert (resolved.timeout, resolved.max_retries, resolved.retry_creates) == (15.0, 2, False)
+
+
+def test_legacy_prefixed_extras_are_read() -> None:
+    resolved = settings(extras={"extra__tengr__timeout": 9, "extra__tengr__max_retries": 0})
+    assert (resolved.timeout, resolved.max_retries) == (9.0, 0)
+
+
+def test_hook_arguments_beat_extras() -> None:
+    resolved = settings(
+        extras={"timeout": 15, "max_retries": 2}, timeout=3, max_retries=7, retry_creates=False
+    )
+    assert (resolved.timeout, resolved.max_retries, resolved.retry_creates) == (3.0, 7, False)
+
+
+def test_missing_key_is_an_auth_error_naming_the_connection() -> None:
+    with pytest.raises(TengrAuthError, match="connection 'c' has no API key"):
+        settings(password=None)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "rule"),
+    [({"timeout": 0}, "timeout: must be > 0"), ({"max_retries": -1}, "max_retries: must be >= 0")],
+)
+def test_bad_numbers_are_refused(kwargs: dict[str, Any], rule: str) -> None:
+    with pytest.raises(ValueError, match=rule):
+        settings(**kwargs)
+
+
+def test_key_is_not_in_repr() -> None:
+    resolved = settings(password="tk-very-secret-value")
+    assert "tk-very-secret-value" not in repr(resolved)
+    assert resolved.headers()["Authorization"] == "Bearer tk-very-secret-value"

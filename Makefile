@@ -56,14 +56,18 @@ test-floor: install-floor
 demo: install
 	$(VENV)/bin/python -m tengr_provider.testing.smoke
 
-CONSTRAINTS_HEADER_1 = \# A freeze of a green venv (make freeze-constraints). aiohttp is held below 3.14 because
+CONSTRAINTS_HEADER_1 = \# A freeze of a green venv (make freeze-constraints AIRFLOW_VERSION=...). aiohttp is held below 3.14:
 CONSTRAINTS_HEADER_2 = \# aioresponses 0.7.9, the async HTTP mock of the unit tests, cannot build aiohttp 3.14 responses.
+# An old Airflow breaks at run time on today's libraries (fastapi, universal-pathlib, ...), so its set is
+# resolved as of its release date, the way its own constraints were; common-compat is the exception we need.
+FREEZE_FLAGS_3.0.6 = --exclude-newer 2025-09-15 \
+	--exclude-newer-package apache-airflow-providers-common-compat=2026-12-01
 
 # Refresh a constraints file from a fresh, unconstrained install (then run the suite before committing).
 freeze-constraints:
 	rm -rf /tmp/tengr-freeze && $(PYTHON) -m venv /tmp/tengr-freeze
 	/tmp/tengr-freeze/bin/python -m pip install --quiet uv
-	/tmp/tengr-freeze/bin/uv pip install --quiet --python /tmp/tengr-freeze/bin/python \
+	/tmp/tengr-freeze/bin/uv pip install --quiet --python /tmp/tengr-freeze/bin/python $(FREEZE_FLAGS_$(AIRFLOW_VERSION)) \
 		"apache-airflow==$(AIRFLOW_VERSION)" "aiohttp<3.14" -e ".[dev]" $(if $(filter $(FLOOR_AIRFLOW_VERSION),$(AIRFLOW_VERSION)),$(FLOOR_EXTRA_PACKAGES))
 	printf '%s\n' "$(CONSTRAINTS_HEADER_1)" "$(CONSTRAINTS_HEADER_2)" > constraints/airflow-$(AIRFLOW_VERSION).txt
 	/tmp/tengr-freeze/bin/uv pip freeze --python /tmp/tengr-freeze/bin/python --exclude-editable \

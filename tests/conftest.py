@@ -9,12 +9,18 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+from pathlib import Path
 
 import pytest
-from tests.helpers import LogText, connection_env
+from tests.helpers import LogText, assemble_dags_folder, connection_env
 
 os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="tengr-airflow-home-"))
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+# dag.test() runs only DAGs that live in the configured DAGs folder: assemble one from the test DAGs and
+# every DAG the documentation shows, so the docs' code is run, not just read.
+os.environ.setdefault(
+    "AIRFLOW__CORE__DAGS_FOLDER", str(assemble_dags_folder(Path(os.environ["AIRFLOW_HOME"])))
+)
 
 
 @pytest.fixture

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import json
+import re
+import shutil
 from collections.abc import Callable
+from importlib.metadata import version
+from pathlib import Path
 
-from airflow import __version__ as _airflow_version
 from packaging.version import Version
 
-#: The Airflow version the suite runs on (3.3 is the main target, 3.0 the floor).
-AIRFLOW_VERSION = Version(_airflow_version)
+#: The Airflow version the suite runs on (3.3 is the main target, 3.0 the floor). Read from the
+#: package metadata: importing Airflow here would fix its configuration before conftest sets it up.
+AIRFLOW_VERSION = Version(version("apache-airflow"))
+#: Airflow 3.3 brought the task state store, which makes retries resume instead of resubmitting.
+HAS_TASK_STATE_STORE = Version("3.3") <= AIRFLOW_VERSION
 
 #: Returns everything logged so far, whichever logging stack Airflow uses (see the ``logs`` fixture).
 LogText = Callable[[], str]
@@ -23,3 +29,64 @@ def connection_env(conn_id: str = "tengr_default", **fields: object) -> tuple[st
     """The environment variable that defines a tengr connection to BASE_URL with SECRET_KEY."""
     value = {"conn_type": "tengr", "host": BASE_URL, "password": SECRET_KEY, **fields}
     return f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps(value)
+
+
+class FakeTaskInstance:
+    """The slice of a running task instance the operators use: XCom pushes (recorded) and stats tags."""
+
+    def __init__(self) -> None:
+        self.xcoms: dict[str, object] = {}
+        self.stats_tags: dict[str, str] = {}
+
+    def xcom_push(self, key: str, value: object) -> None:
+        self.xcoms[key] = value
+
+
+class FakeTaskStateStore(dict[str, object]):
+    """Airflow 3.3's task state store, as the resumable mixin uses it (``get`` and ``set``)."""
+
+    def set(self, key: str, value: object) -> None:
+        self[key] = value
+
+
+def task_context(store: FakeTaskStateStore | None = None) -> dict[str, object]:
+    """A minimal task context: a task instance and (optionally) a task state store."""
+    context: dict[str, object] = {"ti": FakeTaskInstance()}
+    if store is not None:
+        context["task_state_store"] = store
+    return context
+
+
+REPO = Path(__file__).resolve().parent.parent
+#: Where the documentation's DAGs write; tests replace it with a folder of their own.
+DOCS_OUTPUT_PREFIX = "file:///tmp/tengr"
+_PYTHON_BLOCK = re.compile(r"```python\n(.*?)```", re.DOTALL)
+
+
+def docs_dag_blocks() -> dict[str, str]:
+    """Every code block in docs/ that defines a DAG, keyed by a file name derived from its page."""
+    blocks = {}
+    for page in sorted((REPO / "docs").rglob("*.md")):
+        for number, block in enumerate(_PYTHON_BLOCK.findall(page.read_text())):
+            if "DAG(" in block or "@dag" in block:
+                stem = (
+                    page.relative_to(REPO / "docs")
+                    .with_suffix("")
+                    .as_posix()
+                    .replace("/", "_")
+                    .replace("-", "_")
+                )
+                blocks[f"docs_{stem}_{number}.py"] = block
+    return blocks
+
+
+def assemble_dags_folder(airflow_home: Path) -> Path:
+    """A DAGs folder holding the integration DAGs and the docs' DAGs (their output under airflow_home)."""
+    folder = airflow_home / "dags"
+    folder.mkdir(parents=True, exist_ok=True)
+    for source in (REPO / "tests" / "integration" / "dags").glob("*.py"):
+        shutil.copy(source, folder / source.name)
+    output_root = (airflow_home / "docs-output").as_uri()
+    for name, code in docs_dag_blocks().items():
+        (folder / name).write_text(code.replace(DOCS_OUTPUT_PREFIX, output_root))
+    return folder

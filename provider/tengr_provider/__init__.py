@@ -34,6 +34,19 @@ def get_provider_info() -> dict[str, Any]:
             }
         ],
         "hooks": [{"integration-name": "tengr.ai", "python-modules": ["tengr_provider.hooks.tengr"]}],
+        "operators": [
+            {
+                "integration-name": "tengr.ai",
+                "python-modules": [
+                    "tengr_provider.operators.photo_pilot",
+                    "tengr_provider.operators.style_dna",
+                    "tengr_provider.operators.upscaling",
+                ],
+            }
+        ],
+        "sensors": [{"integration-name": "tengr.ai", "python-modules": ["tengr_provider.sensors.artwork"]}],
+        "triggers": [{"integration-name": "tengr.ai", "python-modules": ["tengr_provider.triggers.artwork"]}],
+        "extra-links": ["tengr_provider.links.TengrResultImageLink"],
         "connection-types": [
             {
                 "connection-type": CONNECTION_TYPE,

@@ -127,8 +127,11 @@ class _Model(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
 
 
-class _Request(_Model):
-    """Requests forbid unknown fields: a typo must fail here, not be silently dropped by the server."""
+class ApiRequest(_Model):
+    """Base of the request models.
+
+    Requests forbid unknown fields: a typo must fail here, not be silently dropped by the server.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
@@ -137,7 +140,7 @@ class _Request(_Model):
         return self.model_dump(by_alias=True, exclude_none=True, mode="json")
 
 
-class PhotoPilotRequest(_Request):
+class PhotoPilotRequest(ApiRequest):
     """Body of ``POST /v1/artworks/photo-pilot`` (image-to-image, asynchronous)."""
 
     image_url: str
@@ -182,7 +185,7 @@ class PhotoPilotRequest(_Request):
         return self
 
 
-class StyleDnaRequest(_Request):
+class StyleDnaRequest(ApiRequest):
     """Body of ``POST /v1/style-dna/generate`` (an image in a Style DNA, synchronous)."""
 
     visual_prompt: str
@@ -216,7 +219,7 @@ class StyleDnaRequest(_Request):
         return self.image_format or "png"
 
 
-class UpscalingRequest(_Request):
+class UpscalingRequest(ApiRequest):
     """Body of ``POST /v1/artworks/upscaling``.
 
     The source image's area must not exceed 1,478,656 px; only the server can check that, since the
@@ -279,8 +282,7 @@ class ApiError(_Response):
         return "; ".join(self.message) if isinstance(self.message, list) else self.message
 
 
-RequestModel = PhotoPilotRequest | StyleDnaRequest | UpscalingRequest
-_RequestT = TypeVar("_RequestT", PhotoPilotRequest, StyleDnaRequest, UpscalingRequest)
+_RequestT = TypeVar("_RequestT", bound=ApiRequest)
 
 
 def _field_label(model: type[BaseModel], loc: tuple[int | str, ...]) -> str:

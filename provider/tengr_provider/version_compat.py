@@ -1,8 +1,10 @@
 """The one place that knows where Airflow keeps things across 3.x.
 
 Airflow 3.0 has no ``airflow.sdk.BaseHook``; 3.3 moved exceptions to ``airflow.sdk.exceptions`` and
-added ``ResumableJobMixin``. ``apache-airflow-providers-common-compat`` tracks those moves (newest path
-first), so every Airflow name the provider uses is imported from here and nowhere else.
+added ``ResumableJobMixin`` (below 3.3 common-compat hands out a stand-in that submits on every try,
+since there is no task state store to resume from). ``apache-airflow-providers-common-compat``
+tracks those moves (newest path first), so every Airflow name the provider uses is imported from
+here and nowhere else.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 from airflow.providers.common.compat.connection import get_async_connection, get_async_extra_dejson
 from airflow.providers.common.compat.sdk import (
     AirflowException,
+    AirflowSensorTimeout,
     BaseHook,
     BaseOperator,
     BaseOperatorLink,
@@ -18,11 +21,14 @@ from airflow.providers.common.compat.sdk import (
     Context,
     ObjectStoragePath,
     PokeReturnValue,
+    ResumableJobMixin,
+    XCom,
     conf,
 )
 
 __all__ = [
     "AirflowException",
+    "AirflowSensorTimeout",
     "BaseHook",
     "BaseOperator",
     "BaseOperatorLink",
@@ -31,6 +37,8 @@ __all__ = [
     "Context",
     "ObjectStoragePath",
     "PokeReturnValue",
+    "ResumableJobMixin",
+    "XCom",
     "conf",
     "get_async_connection",
     "get_async_extra_dejson",

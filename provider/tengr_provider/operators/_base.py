@@ -1,0 +1,229 @@
+"""What the three operators share: templated request fields, resumable submit, waiting, storing.
+
+Each operator names its request model and fields; this base turns the rendered fields into a
+validated request, submits it on the worker, keeps the artwork id in the task state store before any
+wait (so a retried task reconnects instead of paying again), waits by polling or in the triggerer,
+and copies the results to ``output_path``.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from pydantic import JsonValue
+
+from tengr_provider import DEFAULT_CONN_ID
+from tengr_provider.exceptions import (
+    TengrArtworkFailedError,
+    TengrNotFoundError,
+    TengrWaitTimeoutError,
+)
+from tengr_provider.hooks.tengr import TengrHook
+from tengr_provider.links import RESULT_URL_XCOM_KEY, TengrResultImageLink
+from tengr_provider.models import ApiRequest, Artwork, ArtworkStatus, parse_request
+from tengr_provider.storage import DEFAULT_MAX_IMAGE_BYTES, ResultCopier
+from tengr_provider.triggers.artwork import TengrArtworkTrigger
+from tengr_provider.version_compat import AirflowException, BaseOperator, ResumableJobMixin, conf
+
+if TYPE_CHECKING:
+    from tengr_provider.version_compat import Context, ObjectStoragePath
+
+#: XCom key of the artwork id, pushed before any wait so a failed wait still says what to look at.
+ARTWORK_ID_XCOM_KEY = "artwork_id"
+#: Extra seconds the deferral may outlive the trigger's own deadline, so the trigger reports first.
+_DEFER_GRACE = 120
+
+
+def default_deferrable() -> bool:
+    """``[operators] default_deferrable``, the switch Airflow users expect every provider to honour."""
+    return bool(conf.getboolean("operators", "default_deferrable", fallback=False))
+
+
+class TengrBaseOperator(ResumableJobMixin, BaseOperator):
+    """Base of the tengr.ai operators; not used directly.
+
+    :param tengr_conn_id: the tengr connection.
+    :param output_path: folder (URI or ObjectStoragePath) to copy the result images to before the task
+        succeeds; the return value then lists them under ``files``.
+    :param max_image_bytes: refuse a result image larger than this many bytes.
+    :param durable: on Airflow 3.3+, keep the artwork id in the task state store so a retried task
+        picks up the artwork it already created instead of creating (and paying for) another.
+    """
+
+    #: The request model and the operator arguments that fill it, in the model's snake_case names.
+    request_model: ClassVar[type[ApiRequest]]
+    request_fields: ClassVar[tuple[str, ...]]
+
+    template_fields: tuple[str, ...] = ("tengr_conn_id", "output_path")
+    ui_color = "#f4e8ff"
+    ui_fgcolor = "#3b0764"
+    operator_extra_links = (TengrResultImageLink(),)
+
+    def __init__(
+        self,
+        *,
+        tengr_conn_id: str = DEFAULT_CONN_ID,
+        output_path: str | ObjectStoragePath | None = None,
+        max_image_bytes: int = DEFAULT_MAX_IMAGE_BYTES,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.tengr_conn_id = tengr_conn_id
+        self.output_path = output_path
+        self.max_image_bytes = max_image_bytes
+
+    @cached_property
+    def hook(self) -> TengrHook:
+        """The hook, created on first use in the task's process."""
+        return TengrHook(tengr_conn_id=self.tengr_conn_id)
+
+    def build_request(self) -> ApiRequest:
+        """The validated request from the rendered fields; raises naming the field and the rule."""
+        fields = {name: getattr(self, name) for name in self.request_fields}
+        return parse_request(self.request_model, {k: v for k, v in fields.items() if v is not None})
+
+    def execute(self, context: Context) -> Any:
+        """Validate, submit (or reconnect), wait, store; see :meth:`execute_resumable`."""
+        return self.execute_resumable(context)
+
+    def _copier(self) -> ResultCopier | None:
+        if self.output_path is None:
+            return None
+        return ResultCopier(self.output_path, max_bytes=self.max_image_bytes)
+
+    def _push_result_url(self, context: Context, url: str | None) -> None:
+        if url:
+            context["ti"].xcom_push(key=RESULT_URL_XCOM_KEY, value=url)
+
+
+class TengrArtworkOperator(TengrBaseOperator):
+    """Base of the operators whose answer is an artwork that may need waiting for.
+
+    :param wait_for_completion: wait until the artwork ends; if False, return it as created.
+    :param deferrable: wait in the triggerer (no worker slot) instead of polling on the worker.
+    :param poll_interval: seconds between status reads.
+    :param timeout: seconds of waiting before the task fails; the artwork may still finish, and
+        a retry or :class:`~tengr_provider.sensors.artwork.TengrArtworkSensor` picks it up.
+    """
+
+    external_id_key = "tengr_artwork_id"
+
+    def __init__(
+        self,
+        *,
+        wait_for_completion: bool = True,
+        deferrable: bool | None = None,
+        poll_interval: float = 10,
+        timeout: float = 3600,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if poll_interval <= 0:
+            raise ValueError(f"poll_interval: must be > 0 seconds, got {poll_interval}")
+        if timeout < 0:
+            raise ValueError(f"timeout: must be >= 0 seconds, got {timeout}")
+        if self.output_path is not None and not wait_for_completion:
+            raise ValueError("output_path: needs wait_for_completion=True (there is nothing to copy yet)")
+        self.wait_for_completion = wait_for_completion
+        self.deferrable = default_deferrable() if deferrable is None else deferrable
+        self.poll_interval = poll_interval
+        self.timeout = timeout
+        self._artwork: Artwork | None = None
+        self._result: dict[str, Any] | None = None
+
+    def create(self, request: Any) -> Artwork:
+        """Send the create call of this operator's endpoint."""
+        raise NotImplementedError
+
+    # ResumableJobMixin: submit once, reconnect on retry.
+    def submit_job(self, context: Context) -> JsonValue:
+        """Validate and create the artwork; its id is what a retry reconnects to."""
+        request = self.build_request()
+        artwork = self.create(request)
+        self.log.info("Created tengr.ai artwork %s (%s)", artwork.id, artwork.status.value)
+        self._artwork = artwork
+        return artwork.id
+
+    def get_job_status(self, external_id: JsonValue, context: Context) -> str:
+        """Status of a stored artwork; one past retention counts as gone (and is created anew)."""
+        try:
+            self._artwork = self.hook.get_artwork(str(external_id))
+        except TengrNotFoundError:
+            self.log.warning("Stored tengr.ai artwork %s no longer exists; creating a new one", external_id)
+            return "not_found"
+        return self._artwork.status.value
+
+    def is_job_active(self, status: str) -> bool:
+        """Starting or processing: worth reconnecting to."""
+        return status in (ArtworkStatus.STARTING.value, ArtworkStatus.PROCESSING.value)
+
+    def is_job_succeeded(self, status: str) -> bool:
+        """Succeeded or done: its results can be collected without a new request."""
+        return status in (ArtworkStatus.SUCCEEDED.value, ArtworkStatus.DONE.value)
+
+    def poll_until_complete(self, external_id: JsonValue, context: Context) -> Any:
+        """Wait for the artwork (on the worker, or in the triggerer when deferrable); return the result.
+
+        Returning the result matters: when the mixin reconnects to a running artwork it returns what
+        this method returns, without calling :meth:`get_job_result`.
+        """
+        artwork_id = str(external_id)
+        context["ti"].xcom_push(key=ARTWORK_ID_XCOM_KEY, value=artwork_id)
+        artwork = self._artwork if self._artwork and self._artwork.id == artwork_id else None
+        if self.wait_for_completion and not (artwork is not None and artwork.status.is_terminal):
+            self._wait(artwork_id)
+        return self.get_job_result(external_id, context)
+
+    def _wait(self, artwork_id: str) -> None:
+        if self.deferrable:
+            self.defer(
+                trigger=TengrArtworkTrigger(
+                    artwork_id=artwork_id,
+                    tengr_conn_id=self.tengr_conn_id,
+                    poll_interval=self.poll_interval,
+                    end_time=time.time() + self.timeout,
+                ),
+                method_name="execute_complete",
+                timeout=timedelta(seconds=self.timeout + max(_DEFER_GRACE, 2 * self.poll_interval)),
+            )
+        self._artwork = self.hook.wait_for_artwork(artwork_id, self.poll_interval, self.timeout)
+
+    def get_job_result(self, external_id: JsonValue, context: Context) -> dict[str, Any]:
+        """The artwork's JSON, after its images were copied to ``output_path`` (computed once)."""
+        artwork_id = str(external_id)
+        if self._result is not None and self._result.get("id") == artwork_id:
+            return self._result
+        artwork = self._artwork if self._artwork and self._artwork.id == artwork_id else None
+        if artwork is None:
+            artwork = self.hook.get_artwork(artwork_id)
+        context["ti"].xcom_push(key=ARTWORK_ID_XCOM_KEY, value=artwork.id)
+        self._result = artwork.to_api() if not self.wait_for_completion else self._finish(artwork, context)
+        return self._result
+
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Resume after the trigger: succeed with the artwork, or fail saying which artwork and why."""
+        if not isinstance(event, dict) or event.get("status") not in ("success", "error", "timeout"):
+            raise AirflowException(f"unexpected event from TengrArtworkTrigger: {event!r}")
+        artwork_json = event.get("artwork") or {}
+        artwork_id = str(artwork_json.get("id", "unknown"))
+        if event["status"] == "timeout":
+            raise TengrWaitTimeoutError(artwork_id, self.timeout, str(artwork_json.get("status", "unknown")))
+        if event["status"] == "error" and "status" not in artwork_json:
+            raise AirflowException(event.get("message") or f"waiting for artwork {artwork_id} failed")
+        return self._finish(Artwork.model_validate(artwork_json), context)
+
+    def _finish(self, artwork: Artwork, context: Context) -> dict[str, Any]:
+        if not artwork.status.is_success:
+            raise TengrArtworkFailedError(artwork.id, artwork.status.value)
+        self._push_result_url(context, artwork.results[0] if artwork.results else None)
+        result = artwork.to_api()
+        copier = self._copier()
+        if copier is not None:
+            try:
+                result["files"] = copier.copy_all(artwork.results, artwork.id)
+            finally:
+                copier.close()
+        return result

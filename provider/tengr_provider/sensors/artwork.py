@@ -1,0 +1,98 @@
+"""Wait for an artwork someone else created: a submit-without-waiting task, a webhook flow, a UI job."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from tengr_provider import DEFAULT_CONN_ID
+from tengr_provider.exceptions import TengrArtworkFailedError
+from tengr_provider.hooks.tengr import TengrHook
+from tengr_provider.operators._base import default_deferrable
+from tengr_provider.triggers.artwork import TengrArtworkTrigger
+from tengr_provider.version_compat import (
+    AirflowException,
+    AirflowSensorTimeout,
+    BaseSensorOperator,
+    PokeReturnValue,
+)
+
+if TYPE_CHECKING:
+    from tengr_provider.version_compat import Context
+
+
+class TengrArtworkSensor(BaseSensorOperator):
+    """Succeed when the artwork is ``succeeded`` or ``done``, pushing its JSON as the XCom.
+
+    Fails with the artwork id and status when it ends ``failed`` or ``canceled``, and with the API's
+    message when it does not exist (404: unknown, or past the 8-day retention). Works in ``poke`` and
+    ``reschedule`` mode, and with ``deferrable=True`` waits in the triggerer.
+
+    :param artwork_id: the artwork to wait for (templated).
+    :param tengr_conn_id: the tengr connection (templated).
+    :param deferrable: wait in the triggerer; default ``[operators] default_deferrable``.
+    """
+
+    template_fields = ("artwork_id", "tengr_conn_id")
+    ui_color = "#f4e8ff"
+    ui_fgcolor = "#3b0764"
+
+    def __init__(
+        self,
+        *,
+        artwork_id: str,
+        tengr_conn_id: str = DEFAULT_CONN_ID,
+        deferrable: bool | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.artwork_id = artwork_id
+        self.tengr_conn_id = tengr_conn_id
+        self.deferrable = default_deferrable() if deferrable is None else deferrable
+
+    @cached_property
+    def hook(self) -> TengrHook:
+        """The hook, created on first use in the task's process."""
+        return TengrHook(tengr_conn_id=self.tengr_conn_id)
+
+    def poke(self, context: Context) -> PokeReturnValue:
+        """One read of the artwork: done (with its JSON), not yet, or a failure."""
+        artwork = self.hook.get_artwork(self.artwork_id)
+        if artwork.status.is_terminal and not artwork.status.is_success:
+            raise TengrArtworkFailedError(artwork.id, artwork.status.value)
+        if not artwork.status.is_success:
+            self.log.info("tengr.ai artwork %s is %s", artwork.id, artwork.status.value)
+        return PokeReturnValue(is_done=artwork.status.is_success, xcom_value=artwork.to_api())
+
+    def execute(self, context: Context) -> Any:
+        """Poke (or reschedule) as usual, or poke once and defer the rest of the wait."""
+        if not self.deferrable:
+            return super().execute(context)
+        first = self.poke(context)
+        if first.is_done:
+            return first.xcom_value
+        self.defer(
+            trigger=TengrArtworkTrigger(
+                artwork_id=self.artwork_id,
+                tengr_conn_id=self.tengr_conn_id,
+                poll_interval=self.poke_interval,
+                end_time=time.time() + self.timeout,
+            ),
+            method_name="execute_complete",
+            timeout=timedelta(seconds=self.timeout + max(120, 2 * self.poke_interval)),
+        )
+
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> Any:
+        """Finish after the trigger: the artwork's JSON, or a failure naming it."""
+        if not isinstance(event, dict) or event.get("status") not in ("success", "error", "timeout"):
+            raise AirflowException(f"unexpected event from TengrArtworkTrigger: {event!r}")
+        artwork = event.get("artwork") or {}
+        if event["status"] == "success":
+            return artwork
+        if event["status"] == "timeout":
+            raise AirflowSensorTimeout(event.get("message") or f"artwork {self.artwork_id} timed out")
+        if artwork.get("status") in ("failed", "canceled"):
+            raise TengrArtworkFailedError(str(artwork.get("id", self.artwork_id)), str(artwork["status"]))
+        raise AirflowException(event.get("message") or f"waiting for artwork {self.artwork_id} failed")

@@ -1,0 +1,207 @@
+"""Copy result images from tengr.ai's URLs into the user's storage before those URLs expire.
+
+Images are streamed (never held whole in memory) through Airflow's object storage, so any scheme a
+provider serves works (``file://``, ``s3://``, ``gs://``, ...). Each image is written to a hidden
+temporary sibling and then renamed into place: a reader sees the whole image or nothing, and a
+retried task overwrites the same deterministic name instead of adding a second copy.
+
+Downloads use their own HTTP session *without* the API key: result URLs are plain CDN links, and
+the key must never travel to another host.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import uuid
+from collections.abc import Iterable
+from functools import cached_property
+from typing import Any
+from urllib.parse import urlparse
+
+import requests
+from requests.adapters import HTTPAdapter
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+from urllib3.util.retry import Retry
+
+from tengr_provider import __version__
+from tengr_provider.version_compat import AirflowException, ObjectStoragePath
+
+log = logging.getLogger(__name__)
+
+#: Largest image we accept by default; a bigger answer is almost certainly not an image of ours.
+DEFAULT_MAX_IMAGE_BYTES = 512 * 1024 * 1024
+_CHUNK_BYTES = 1024 * 1024
+_EXTENSIONS = {"image/png": "png", "image/webp": "webp", "image/jpeg": "jpg", "image/jpg": "jpg"}
+_LOCAL_PROTOCOLS = {"file", "local"}
+
+
+class TengrStorageError(AirflowException):
+    """A result image could not be copied to ``output_path``; no partial file was left behind."""
+
+
+def as_storage_path(output_path: str | ObjectStoragePath) -> ObjectStoragePath:
+    """Turn ``output_path`` (a URI, a local path or an ObjectStoragePath) into an ObjectStoragePath."""
+    if isinstance(output_path, ObjectStoragePath):
+        return output_path
+    if not isinstance(output_path, str) or not output_path.strip():
+        raise ValueError(f"output_path: must be a URI or an ObjectStoragePath, got {output_path!r}")
+    uri = output_path.strip()
+    if "://" not in uri:
+        uri = f"file://{uri}" if uri.startswith("/") else uri
+    try:
+        path = ObjectStoragePath(uri)
+        path.fs  # noqa: B018 - opening the filesystem is what tells an unknown scheme apart
+    except Exception as exc:
+        scheme = urlparse(uri).scheme or "(none)"
+        raise ValueError(
+            f"output_path: cannot open {output_path!r} (scheme {scheme!r}): {exc}. Use file://, or "
+            "install the provider that serves the scheme, e.g. apache-airflow-providers-amazon[s3fs] "
+            "for s3://"
+        ) from None
+    return path
+
+
+def style_dna_file_stem(request_body: dict[str, Any]) -> str:
+    """A name derived from a style-dna request: the same request always lands on the same file."""
+    digest = hashlib.sha256(json.dumps(request_body, sort_keys=True).encode()).hexdigest()
+    return f"style-dna_{digest[:20]}"
+
+
+def _extension(content_type: str, url: str) -> str:
+    media_type = content_type.split(";")[0].strip().lower()
+    if media_type in _EXTENSIONS:
+        return _EXTENSIONS[media_type]
+    suffix = urlparse(url).path.rsplit(".", 1)[-1].lower() if "." in urlparse(url).path else ""
+    return suffix if suffix in ("png", "webp", "jpg", "jpeg") else "png"
+
+
+class _Retryable(Exception):
+    """A download failure worth another try (connection lost mid-stream, 5xx after urllib3's retries)."""
+
+
+class ResultCopier:
+    """Streams result images into one output folder.
+
+    :param output_path: the folder (URI or ObjectStoragePath) the images go to.
+    :param timeout: seconds per HTTP read of a download.
+    :param max_bytes: refuse (and clean up) an image larger than this.
+    :param attempts: tries of one download before giving up.
+    """
+
+    def __init__(
+        self,
+        output_path: str | ObjectStoragePath,
+        *,
+        timeout: float = 60,
+        max_bytes: int = DEFAULT_MAX_IMAGE_BYTES,
+        attempts: int = 3,
+    ) -> None:
+        self.folder = as_storage_path(output_path)
+        self.timeout = timeout
+        self.max_bytes = max_bytes
+        self.attempts = attempts
+
+    @cached_property
+    def _session(self) -> requests.Session:
+        session = requests.Session()
+        retry = Retry(
+            total=5,
+            backoff_factor=0.5,
+            status_forcelist=(429, 500, 502, 503, 504),
+            allowed_methods=("GET",),
+            respect_retry_after_header=True,
+            raise_on_status=False,
+        )
+        session.mount("http://", HTTPAdapter(max_retries=retry))
+        session.mount("https://", HTTPAdapter(max_retries=retry))
+        session.headers["User-Agent"] = f"airflow-provider-tengr/{__version__}"
+        return session
+
+    def close(self) -> None:
+        """Release pooled connections."""
+        if "_session" in self.__dict__:
+            self._session.close()
+
+    def copy_all(self, urls: Iterable[str], stem: str) -> list[str]:
+        """Copy each URL to ``<stem>_<n>.<ext>`` (n from 0) and return the URIs written, in order."""
+        return [self.copy(url, f"{stem}_{index}") for index, url in enumerate(urls)]
+
+    def copy(self, url: str, stem: str) -> str:
+        """Copy one image to ``<stem>.<ext>``; return its URI. Retries broken downloads."""
+        self._prepare_folder()
+        retrying = Retrying(
+            stop=stop_after_attempt(self.attempts),
+            wait=wait_exponential(multiplier=0.5, max=8),
+            retry=retry_if_exception_type(_Retryable),
+            reraise=True,
+        )
+        try:
+            return retrying(self._copy_once, url, stem)
+        except _Retryable as exc:
+            raise TengrStorageError(f"could not download {url} after {self.attempts} tries: {exc}") from None
+
+    def _prepare_folder(self) -> None:
+        if self.folder.protocol in _LOCAL_PROTOCOLS:
+            try:
+                self.folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise TengrStorageError(f"output_path {self.folder} cannot be created: {exc}") from None
+
+    def _copy_once(self, url: str, stem: str) -> str:
+        try:
+            response = self._session.get(url, stream=True, timeout=self.timeout)
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise _Retryable(str(exc)) from None
+        with response:
+            if response.status_code >= 500 or response.status_code == 429:
+                raise _Retryable(f"HTTP {response.status_code}")
+            if response.status_code >= 400:
+                raise TengrStorageError(
+                    f"result image {url} answered HTTP {response.status_code}; it may have expired"
+                )
+            content_type = response.headers.get("Content-Type", "")
+            if not content_type.lower().startswith("image/"):
+                raise TengrStorageError(
+                    f"result URL {url} did not return an image (Content-Type {content_type or 'missing'!r})"
+                )
+            declared = int(response.headers.get("Content-Length") or 0)
+            if declared > self.max_bytes:
+                raise TengrStorageError(
+                    f"result image {url} is {declared} bytes, over the {self.max_bytes}-byte limit"
+                )
+            target = self.folder / f"{stem}.{_extension(content_type, url)}"
+            self._write_atomically(response, target, url)
+            return str(target)
+
+    def _write_atomically(self, response: requests.Response, target: ObjectStoragePath, url: str) -> None:
+        partial = target.parent / f".{target.name}.{uuid.uuid4().hex}.part"
+        written = 0
+        try:
+            with partial.open("wb") as sink:  # type: ignore[no-untyped-call]
+                for chunk in response.iter_content(chunk_size=_CHUNK_BYTES):
+                    written += len(chunk)
+                    if written > self.max_bytes:
+                        raise TengrStorageError(
+                            f"result image {url} is over the {self.max_bytes}-byte limit; not stored"
+                        )
+                    sink.write(chunk)
+            partial.rename(target)
+        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
+            self._discard(partial)
+            raise _Retryable(f"download broke after {written} bytes: {exc}") from None
+        except OSError as exc:
+            self._discard(partial)
+            raise TengrStorageError(f"cannot write {target}: {exc}") from None
+        except BaseException:
+            self._discard(partial)
+            raise
+        log.info("Stored %s (%d bytes) from %s", target, written, url)
+
+    @staticmethod
+    def _discard(partial: ObjectStoragePath) -> None:
+        with contextlib.suppress(Exception):
+            if partial.exists():
+                partial.unlink()

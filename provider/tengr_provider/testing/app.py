@@ -1,0 +1,387 @@
+"""The emulated tengr.ai API: requests in, answers out, with no knowledge of sockets.
+
+Every request body is validated by the provider's own models (:func:`tengr_provider.models.parse_request`),
+so the emulator refuses exactly what the provider's rules say the API refuses. Injected faults sit
+"in front" of the API like a gateway would: they answer before authentication and before any work,
+except the 504 of a synchronous call, which comes after the work is done.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import re
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any, TypeVar
+from urllib.parse import parse_qs, urlsplit
+
+from tengr_provider.models import (
+    NEGATIVE_PROMPT_WORD_LIMIT,
+    PROMPT_WORD_LIMIT,
+    UPSCALING_MAX_SOURCE_AREA,
+    PhotoPilotRequest,
+    StyleDnaRequest,
+    TengrRequestValidationError,
+    UpscalingRequest,
+    parse_request,
+)
+from tengr_provider.testing.config import EmulatorConfig
+from tengr_provider.testing.faults import FaultPlan
+from tengr_provider.testing.images import CONTENT_TYPES, ENCODERS, ImageCache, webp_available
+from tengr_provider.testing.responses import (
+    DROP,
+    Response,
+    bad_request,
+    json_response,
+    nest_error,
+    not_found,
+)
+from tengr_provider.testing.router import Route, Router
+from tengr_provider.testing.sizes import (
+    DEFAULT_SIZE,
+    Size,
+    photo_pilot_size,
+    style_dna_size,
+    upscaled_size,
+)
+from tengr_provider.testing.stats import DROPPED, StatsRecorder
+from tengr_provider.testing.store import FILES_PREFIX, ArtworkStore, OutOfCreditsError, iso_timestamp
+
+log = logging.getLogger(__name__)
+
+_RequestT = TypeVar("_RequestT", PhotoPilotRequest, StyleDnaRequest, UpscalingRequest)
+Handler = Callable[["Request", Mapping[str, str]], Response]
+
+#: Where sample source images are served: ``/samples/<name>.png?width=W&height=H``.
+SAMPLES_PREFIX = "/samples/"
+#: Largest edge of a sample image; big enough for an over-cap upscaling source, small enough to encode.
+MAX_SAMPLE_EDGE = 10_000
+#: ``GET /v1/artworks`` page size bounds. The models hold no rule for this query; the reference states
+#: "limit 1..500".
+LIST_LIMIT_MAX = 500
+_SAMPLE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}\.png")
+
+
+@dataclass(frozen=True)
+class Request:
+    """One HTTP request, already read off the socket.
+
+    :param headers: header names in lower case.
+    :param base_url: ``http://<Host header>``: result URLs are built on it, so they are reachable
+        through whatever address the client used.
+    """
+
+    method: str
+    path: str
+    query: Mapping[str, list[str]]
+    headers: Mapping[str, str]
+    body: bytes
+    base_url: str
+
+
+class _RefusedError(Exception):
+    """A request that must be answered with ``response`` instead of going on."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status)
+        self.response = response
+
+
+class EmulatorApp:
+    """The API's behaviour over shared state.
+
+    :param config: the emulator's settings.
+    :param store: artworks, images and credits.
+    :param stats: request and creation counters.
+    :param faults: seeded fault decisions.
+    :param images: cache of encoded images.
+    :param stopping: set when the server stops, so injected delays end at once.
+    :param local_netlocs: ``host:port`` spellings of this server, to recognise its own image URLs.
+    """
+
+    def __init__(
+        self,
+        config: EmulatorConfig,
+        store: ArtworkStore,
+        stats: StatsRecorder,
+        faults: FaultPlan,
+        images: ImageCache,
+        stopping: threading.Event,
+        local_netlocs: frozenset[str],
+    ) -> None:
+        self._config = config
+        self._store = store
+        self._stats = stats
+        self._faults = faults
+        self._images = images
+        self._stopping = stopping
+        self._local_netlocs = local_netlocs
+        self._router: Router[Handler] = Router(
+            [
+                Route(("POST",), "/v1/artworks/photo-pilot", self._create_photo_pilot, api=True),
+                Route(("POST",), "/v1/artworks/upscaling", self._create_upscaling, api=True),
+                Route(("POST",), "/v1/style-dna/generate", self._generate_style_dna, api=True),
+                Route(("GET",), "/v1/artworks", self._list_artworks, api=True),
+                Route(("GET",), "/v1/artworks/{id}", self._get_artwork, api=True),
+                Route(("GET", "HEAD"), FILES_PREFIX + "{name}", self._file),
+                Route(("GET", "HEAD"), SAMPLES_PREFIX + "{name}", self._sample),
+                Route(("GET",), "/_emulator/stats", self._stats_route),
+            ]
+        )
+
+    # -- entry points ---------------------------------------------------------------------------------
+
+    def handle(self, request: Request) -> Response:
+        """Answer ``request`` and count it in the stats under its route."""
+        match = self._router.match(request.method, request.path)
+        try:
+            response = self._dispatch(request, match.route, match.params)
+        except Exception:
+            log.exception("tengr emulator: %s %s failed", request.method, request.path)
+            response = nest_error(500, "Internal server error")
+        self._stats.request(match.key, DROPPED if response.drop else response.status)
+        return response
+
+    def refuse(self, method: str, path: str, response: Response) -> Response:
+        """Count an answer the HTTP layer gave on its own (e.g. an unreadable body) and return it."""
+        self._stats.request(self._router.match(method, path).key, response.status)
+        return response
+
+    def _dispatch(
+        self, request: Request, route: Route[Handler] | None, params: Mapping[str, str]
+    ) -> Response:
+        if request.path == "/v1" or request.path.startswith("/v1/"):
+            fault = self._gateway_fault()
+            if fault is not None:
+                return fault
+        if route is None:
+            return not_found(f"Cannot {request.method} {request.path}")
+        if route.api:
+            denied = self._authenticate(request)
+            if denied is not None:
+                return denied
+        try:
+            return route.handler(request, params)
+        except _RefusedError as refused:
+            return refused.response
+
+    # -- what sits in front of the API -------------------------------------------------------------------
+
+    def _gateway_fault(self) -> Response | None:
+        """An injected fault that answers instead of the API, or ``None`` to let the request through."""
+        delay = self._faults.delay()
+        if delay:
+            self._stopping.wait(delay)
+        if self._faults.drop():
+            return DROP
+        retry_after = self._faults.throttle()
+        if retry_after is not None:
+            headers = (("Retry-After", str(retry_after)),) if self._config.rate_limit_retry_after else ()
+            return nest_error(429, "ThrottlerException: Too Many Requests", headers=headers)
+        status = self._faults.server_error()
+        if status is not None:
+            return nest_error(status, HTTPStatus(status).phrase)
+        return None
+
+    def _authenticate(self, request: Request) -> Response | None:
+        """401 unless the request carries ``Authorization: Bearer <the configured key>``."""
+        scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
+        token = token.strip()
+        accepted = scheme.lower() == "bearer" and bool(token)
+        if accepted and self._config.api_key is not None:
+            accepted = hmac.compare_digest(token.encode(), self._config.api_key.encode())
+        return None if accepted else nest_error(401, "Unauthorized")
+
+    # -- API routes -----------------------------------------------------------------------------------
+
+    def _create_photo_pilot(self, request: Request, params: Mapping[str, str]) -> Response:
+        body = self._parse(PhotoPilotRequest, request)
+        size = photo_pilot_size(body, self._source_size(body.image_url, request))
+        self._spend_credit()
+        parameters = body.to_api()
+        for field, limit in (("prompt", PROMPT_WORD_LIMIT), ("negativePrompt", NEGATIVE_PROMPT_WORD_LIMIT)):
+            if field in parameters:  # the API keeps the first `limit` words
+                parameters[field] = " ".join(parameters[field].split()[:limit])
+        record = self._store.add_artwork(
+            "photo_pilot",
+            parameters,
+            self._faults.photo_pilot_outcome(),
+            size,
+            self._config.processing_seconds,
+        )
+        self._stats.created(record.id, record.artwork_type, iso_timestamp(record.created))
+        return json_response(202, record.to_api(record.created, request.base_url))
+
+    def _create_upscaling(self, request: Request, params: Mapping[str, str]) -> Response:
+        body = self._parse(UpscalingRequest, request)
+        source = self._source_size(body.image_url, request)
+        if source.area > UPSCALING_MAX_SOURCE_AREA:
+            raise _RefusedError(
+                bad_request(
+                    [
+                        f"image_url (imageUrl): source image {source}={source.area} px exceeds "
+                        f"{UPSCALING_MAX_SOURCE_AREA} px (upscaling source cap)"
+                    ]
+                )
+            )
+        self._spend_credit()
+        size = upscaled_size(source, body.scale_factor)
+        record = self._store.add_artwork(
+            "upscaling", body.to_api(), self._faults.upscaling_outcome(), size, 0.0
+        )
+        self._stats.created(record.id, record.artwork_type, iso_timestamp(record.created))
+        return self._after_synchronous_work(
+            json_response(201, record.to_api(record.created, request.base_url))
+        )
+
+    def _generate_style_dna(self, request: Request, params: Mapping[str, str]) -> Response:
+        body = self._parse(StyleDnaRequest, request)
+        if body.extension == "webp" and not webp_available():
+            message = (
+                "tengr emulator: WebP output needs Pillow (pip install 'airflow-provider-tengr[testing]')"
+            )
+            log.error(message)
+            raise _RefusedError(nest_error(501, message, "Not Implemented"))
+        self._spend_credit()
+        record = self._store.add_style_dna(style_dna_size(body), body.extension)
+        answer = record.to_api(request.base_url)
+        self._stats.created(record.id, "style_dna", iso_timestamp(record.created))
+        return self._after_synchronous_work(json_response(201, answer))
+
+    def _get_artwork(self, request: Request, params: Mapping[str, str]) -> Response:
+        record = self._store.artwork(params["id"])
+        if record is None:
+            return not_found(f"Artwork {params['id']} not found")
+        return json_response(200, record.to_api(self._store.clock(), request.base_url))
+
+    def _list_artworks(self, request: Request, params: Mapping[str, str]) -> Response:
+        problems: list[str] = []
+        offset = _int_param(request.query, "offset", 0, 0, None, problems)
+        limit = _int_param(request.query, "limit", 10, 1, LIST_LIMIT_MAX, problems)
+        if problems:
+            return bad_request(problems)
+        now = self._store.clock()
+        page = self._store.page(offset, limit)
+        return json_response(200, [record.to_api(now, request.base_url) for record in page])
+
+    # -- files, samples, stats ------------------------------------------------------------------------
+
+    def _file(self, request: Request, params: Mapping[str, str]) -> Response:
+        file = self._store.image_file(params["name"])
+        if file is None:
+            return not_found(f"File {params['name']} not found or expired")
+        encode = ENCODERS[file.image_format]
+        data = self._images.get(file.name, lambda: encode(file.size, file.name))
+        return Response(200, data, CONTENT_TYPES[file.image_format])
+
+    def _sample(self, request: Request, params: Mapping[str, str]) -> Response:
+        name = params["name"]
+        if not _SAMPLE_NAME.fullmatch(name):
+            return not_found(f"Sample {name} not found; samples are /samples/<name>.png")
+        size = _sample_size(request.query)
+        if isinstance(size, list):
+            return bad_request(size)
+        key = f"{SAMPLES_PREFIX}{name}@{size}"
+        return Response(200, self._images.get(key, lambda: ENCODERS["png"](size, name)), CONTENT_TYPES["png"])
+
+    def _stats_route(self, request: Request, params: Mapping[str, str]) -> Response:
+        return json_response(200, self._stats.snapshot(self._store.credits_remaining).to_api())
+
+    # -- helpers ----------------------------------------------------------------------------------------
+
+    def _parse(self, model: type[_RequestT], request: Request) -> _RequestT:
+        """Validate the JSON body with the provider's model; any problem becomes a NestJS 400."""
+        try:
+            data = json.loads(request.body)
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            raise _RefusedError(bad_request(["request body must be a JSON object"]))
+        problems = _snake_case_problems(model, data)
+        parsed: _RequestT | None = None
+        try:
+            parsed = parse_request(model, data)
+        except TengrRequestValidationError as error:
+            problems.extend(error.problems)
+        if problems or parsed is None:
+            raise _RefusedError(bad_request(problems))
+        return parsed
+
+    def _spend_credit(self) -> None:
+        try:
+            self._store.spend_credit()
+        except OutOfCreditsError:
+            raise _RefusedError(nest_error(403, "Insufficient credits", "Forbidden")) from None
+
+    def _after_synchronous_work(self, response: Response) -> Response:
+        """The injected 504: the work is done and counted, but the client never hears about it."""
+        if self._faults.gateway_timeout():
+            return nest_error(504, "Gateway Timeout", "Gateway Timeout")
+        return response
+
+    def _source_size(self, url: str, request: Request) -> Size:
+        """The size of a source image: known for this emulator's own images, assumed otherwise.
+
+        External URLs are never fetched (tests run offline); they count as 1024x1024. An own URL that
+        does not serve (expired, unknown, not finished) is refused as the API would refuse an image it
+        cannot download.
+        """
+        parts = urlsplit(url)
+        own = parts.netloc in self._local_netlocs or parts.netloc == urlsplit(request.base_url).netloc
+        if not own:
+            return DEFAULT_SIZE
+        size: Size | list[str] | None = None
+        if parts.path.startswith(SAMPLES_PREFIX) and _SAMPLE_NAME.fullmatch(
+            parts.path[len(SAMPLES_PREFIX) :]
+        ):
+            size = _sample_size(parse_qs(parts.query))
+        elif parts.path.startswith(FILES_PREFIX):
+            file = self._store.image_file(parts.path[len(FILES_PREFIX) :])
+            size = file.size if file else None
+        if isinstance(size, Size):
+            return size
+        raise _RefusedError(
+            bad_request([f"image_url (imageUrl): cannot download {url} (404 on this server)"])
+        )
+
+
+def _snake_case_problems(model: type[_RequestT], data: dict[str, Any]) -> list[str]:
+    """The API reads camelCase only: a snake_case name the models would accept is unknown on the wire."""
+    problems = []
+    for name, field in model.model_fields.items():
+        if field.alias and field.alias != name and name in data:
+            problems.append(f"property {name} should not exist (the API spells it {field.alias})")
+    return problems
+
+
+def _int_param(
+    query: Mapping[str, list[str]],
+    name: str,
+    default: int,
+    low: int,
+    high: int | None,
+    problems: list[str],
+) -> int:
+    """An integer query parameter within ``low``..``high``; a problem line is added if it is not."""
+    values = query.get(name)
+    if not values:
+        return default
+    text = values[-1].strip()
+    value = int(text) if re.fullmatch(r"[+-]?\d{1,12}", text) else None
+    if value is None or value < low or (high is not None and value > high):
+        bounds = f"between {low} and {high}" if high is not None else f">= {low}"
+        problems.append(f"{name}: must be an integer {bounds}, got {values[-1]!r}")
+        return default
+    return value
+
+
+def _sample_size(query: Mapping[str, list[str]]) -> Size | list[str]:
+    """The ``width``/``height`` a sample URL asks for, or the problems with them."""
+    problems: list[str] = []
+    width = _int_param(query, "width", DEFAULT_SIZE.width, 1, MAX_SAMPLE_EDGE, problems)
+    height = _int_param(query, "height", DEFAULT_SIZE.height, 1, MAX_SAMPLE_EDGE, problems)
+    return problems or Size(width, height)

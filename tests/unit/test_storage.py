@@ -1,0 +1,121 @@
+"""Copying result images into object storage: streamed, atomic, deterministic, and refusing bad input."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import responses
+from tests.helpers import SECRET_KEY
+
+from tengr_provider.storage import ResultCopier, TengrStorageError, as_storage_path, style_dna_file_stem
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 5000
+URL = "https://cdn.example/art_0.png"
+
+
+@pytest.fixture
+def mocked() -> Iterator[responses.RequestsMock]:
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        yield rsps
+
+
+def files_in(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir())
+
+
+def test_copies_under_a_deterministic_name_and_returns_its_uri(
+    tmp_path: Path, mocked: responses.RequestsMock
+) -> None:
+    mocked.get(URL, body=PNG, content_type="image/png")
+    copier = ResultCopier(f"file://{tmp_path}/out")
+    uris = copier.copy_all([URL], "art")
+    assert uris == [f"file://{tmp_path}/out/art_0.png"]
+    assert (tmp_path / "out" / "art_0.png").read_bytes() == PNG
+
+
+def test_a_second_copy_overwrites_instead_of_duplicating(
+    tmp_path: Path, mocked: responses.RequestsMock
+) -> None:
+    mocked.get(URL, body=b"first", content_type="image/png")
+    mocked.get(URL, body=b"second", content_type="image/png")
+    copier = ResultCopier(str(tmp_path))
+    copier.copy(URL, "art_0")
+    copier.copy(URL, "art_0")
+    assert files_in(tmp_path) == ["art_0.png"]
+    assert (tmp_path / "art_0.png").read_bytes() == b"second"
+
+
+def test_extension_follows_the_content_type(tmp_path: Path, mocked: responses.RequestsMock) -> None:
+    mocked.get("https://cdn.example/x", body=b"RIFF....WEBP", content_type="image/webp")
+    assert ResultCopier(str(tmp_path)).copy("https://cdn.example/x", "x").endswith("/x.webp")
+
+
+def test_downloads_never_carry_the_api_key(tmp_path: Path, mocked: responses.RequestsMock) -> None:
+    mocked.get(URL, body=PNG, content_type="image/png")
+    ResultCopier(str(tmp_path)).copy(URL, "a")
+    assert "Authorization" not in mocked.calls[0].request.headers
+    assert SECRET_KEY not in str(mocked.calls[0].request.headers)
+
+
+def test_a_page_that_is_not_an_image_is_refused(tmp_path: Path, mocked: responses.RequestsMock) -> None:
+    mocked.get(URL, body=b"<html>login</html>", content_type="text/html")
+    with pytest.raises(TengrStorageError, match=r"did not return an image \(Content-Type 'text/html'\)"):
+        ResultCopier(str(tmp_path)).copy(URL, "a")
+    assert files_in(tmp_path) == []
+
+
+def test_an_expired_url_says_so(tmp_path: Path, mocked: responses.RequestsMock) -> None:
+    mocked.get(URL, status=404, body=b"gone")
+    with pytest.raises(TengrStorageError, match="HTTP 404; it may have expired"):
+        ResultCopier(str(tmp_path)).copy(URL, "a")
+
+
+def test_an_image_over_the_declared_cap_is_refused(tmp_path: Path, mocked: responses.RequestsMock) -> None:
+    mocked.get(URL, body=PNG, content_type="image/png")
+    with pytest.raises(TengrStorageError, match="over the 100-byte limit"):
+        ResultCopier(str(tmp_path), max_bytes=100).copy(URL, "a")
+    assert files_in(tmp_path) == []
+
+
+def test_an_image_over_the_cap_without_length_leaves_no_partial_file(
+    tmp_path: Path, mocked: responses.RequestsMock
+) -> None:
+    mocked.get(URL, body=PNG, content_type="image/png")  # no Content-Length: the cap applies while streaming
+    with pytest.raises(TengrStorageError, match="is over the 4000-byte limit; not stored"):
+        ResultCopier(str(tmp_path), max_bytes=4000).copy(URL, "a")
+    assert files_in(tmp_path) == []
+
+
+def test_server_errors_are_retried_then_reported(tmp_path: Path, mocked: responses.RequestsMock) -> None:
+    mocked.get(URL, status=503)
+    with pytest.raises(TengrStorageError, match=r"could not download .* after 2 tries"):
+        ResultCopier(str(tmp_path), attempts=2).copy(URL, "a")
+    assert files_in(tmp_path) == []
+
+
+def test_unwritable_destination_is_a_clear_error(tmp_path: Path, mocked: responses.RequestsMock) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    mocked.get(URL, body=PNG, content_type="image/png")
+    with pytest.raises(TengrStorageError, match="cannot be created"):
+        ResultCopier(str(blocker / "sub")).copy(URL, "a")
+
+
+@pytest.mark.parametrize("bad", ["", "   ", 42])
+def test_output_path_must_be_a_uri(bad: object) -> None:
+    with pytest.raises(ValueError, match="output_path: must be a URI"):
+        as_storage_path(bad)  # type: ignore[arg-type]
+
+
+def test_unknown_scheme_names_the_field_and_the_fix() -> None:
+    with pytest.raises(ValueError, match=r"output_path: cannot open 'nosuch://bucket/x' \(scheme 'nosuch'\)"):
+        as_storage_path("nosuch://bucket/x")
+
+
+def test_style_dna_names_follow_the_request() -> None:
+    first = style_dna_file_stem({"description": "a", "visualPrompt": "b"})
+    assert first == style_dna_file_stem({"visualPrompt": "b", "description": "a"})
+    assert first != style_dna_file_stem({"description": "c", "visualPrompt": "b"})
+    assert first.startswith("style-dna_")

@@ -1,0 +1,194 @@
+"""TengrArtworkTrigger: serialization, one event per outcome, retries and deadlines."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from aioresponses import aioresponses
+from airflow.triggers.base import TriggerEvent
+from tests.helpers import BASE_URL, SECRET_KEY
+
+from tengr_provider.exceptions import TengrNotFoundError, TengrServerError
+from tengr_provider.hooks.tengr import TengrAsyncHook
+from tengr_provider.models import Artwork
+from tengr_provider.triggers.artwork import TengrArtworkTrigger
+
+ARTWORK_ID = "art-123"
+ARTWORK_URL = f"{BASE_URL}/v1/artworks/{ARTWORK_ID}"
+
+
+def artwork(status: str, **extra: Any) -> dict[str, Any]:
+    return {"id": ARTWORK_ID, "status": status, "results": [], **extra}
+
+
+async def all_events(trigger: TengrArtworkTrigger) -> list[TriggerEvent]:
+    return [event async for event in trigger.run()]
+
+
+class ScriptedHook:
+    """An async hook that answers a script of artworks or exceptions."""
+
+    def __init__(self, script: list[Any]) -> None:
+        self.script = script
+        self.calls = 0
+        self.closed = False
+
+    async def __aenter__(self) -> ScriptedHook:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.closed = True
+
+    async def get_artwork(self, artwork_id: str) -> Artwork:
+        step = self.script[min(self.calls, len(self.script) - 1)]
+        self.calls += 1
+        if isinstance(step, Exception):
+            raise step
+        return Artwork.model_validate(step)
+
+
+@pytest.fixture
+def no_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    slept: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    monkeypatch.setattr(asyncio, "sleep", fake_sleep)
+    monkeypatch.setattr(TengrAsyncHook, "_sleep", staticmethod(fake_sleep))
+    return slept
+
+
+def scripted(monkeypatch: pytest.MonkeyPatch, script: list[Any]) -> ScriptedHook:
+    hook = ScriptedHook(script)
+    monkeypatch.setattr(TengrArtworkTrigger, "_hook", lambda self: hook)
+    return hook
+
+
+def test_serializes_to_plain_values_without_secrets() -> None:
+    trigger = TengrArtworkTrigger(ARTWORK_ID, "my_conn", poll_interval=7, end_time=1234.5)
+    classpath, kwargs = trigger.serialize()
+    assert classpath == "tengr_provider.triggers.artwork.TengrArtworkTrigger"
+    assert kwargs == {
+        "artwork_id": ARTWORK_ID,
+        "tengr_conn_id": "my_conn",
+        "poll_interval": 7,
+        "end_time": 1234.5,
+    }
+    assert SECRET_KEY not in repr(kwargs)
+    rebuilt = TengrArtworkTrigger(**kwargs)
+    assert rebuilt.serialize() == trigger.serialize()
+
+
+def test_default_deadline_is_absolute_and_an_hour_away() -> None:
+    trigger = TengrArtworkTrigger(ARTWORK_ID)
+    assert time.time() + 3590 < trigger.end_time <= time.time() + 3600
+
+
+@pytest.mark.parametrize(
+    ("status", "outcome"),
+    [("succeeded", "success"), ("done", "success"), ("failed", "error"), ("canceled", "error")],
+)
+async def test_one_event_per_final_status(
+    monkeypatch: pytest.MonkeyPatch, no_sleep: list[float], status: str, outcome: str
+) -> None:
+    hook = scripted(monkeypatch, [artwork("starting"), artwork("processing"), artwork(status)])
+    events = await all_events(TengrArtworkTrigger(ARTWORK_ID, poll_interval=5, end_time=time.time() + 100))
+    assert len(events) == 1
+    assert events[0].payload["status"] == outcome
+    assert events[0].payload["artwork"]["status"] == status
+    assert ARTWORK_ID in events[0].payload["message"]
+    assert no_sleep == [5, 5]
+    assert hook.closed
+
+
+async def test_deadline_yields_timeout_with_last_seen_artwork(
+    monkeypatch: pytest.MonkeyPatch, no_sleep: list[float]
+) -> None:
+    scripted(monkeypatch, [artwork("processing")])
+    events = await all_events(TengrArtworkTrigger(ARTWORK_ID, poll_interval=5, end_time=time.time() - 1))
+    assert [e.payload["status"] for e in events] == ["timeout"]
+    assert events[0].payload["artwork"]["status"] == "processing"
+    assert "TengrArtworkSensor" in events[0].payload["message"]
+
+
+async def test_never_sleeps_past_the_deadline(monkeypatch: pytest.MonkeyPatch, no_sleep: list[float]) -> None:
+    scripted(monkeypatch, [artwork("processing"), artwork("done")])
+    await all_events(TengrArtworkTrigger(ARTWORK_ID, poll_interval=600, end_time=time.time() + 30))
+    assert len(no_sleep) == 1
+    assert 28 < no_sleep[0] <= 30
+
+
+async def test_transient_failures_keep_polling(
+    monkeypatch: pytest.MonkeyPatch, no_sleep: list[float]
+) -> None:
+    outage = TengrServerError(503, "down", method="GET", path="/v1/artworks/x")
+    hook = scripted(monkeypatch, [outage, outage, artwork("succeeded")])
+    events = await all_events(TengrArtworkTrigger(ARTWORK_ID, poll_interval=2, end_time=time.time() + 100))
+    assert [e.payload["status"] for e in events] == ["success"]
+    assert hook.calls == 3
+
+
+async def test_not_found_becomes_an_error_event_naming_the_artwork(
+    monkeypatch: pytest.MonkeyPatch, no_sleep: list[float]
+) -> None:
+    scripted(monkeypatch, [TengrNotFoundError(404, "Artwork not found", method="GET", path="/v1/artworks/x")])
+    events = await all_events(TengrArtworkTrigger(ARTWORK_ID, end_time=time.time() + 100))
+    assert len(events) == 1
+    assert events[0].payload["status"] == "error"
+    assert events[0].payload["artwork"] == {"id": ARTWORK_ID}
+    assert f"artwork {ARTWORK_ID} failed" in events[0].payload["message"]
+    assert "Artwork not found" in events[0].payload["message"]
+
+
+async def test_any_exception_becomes_an_error_event(monkeypatch: pytest.MonkeyPatch) -> None:
+    scripted(monkeypatch, [RuntimeError("boom")])
+    events = await all_events(TengrArtworkTrigger(ARTWORK_ID))
+    assert [e.payload["status"] for e in events] == ["error"]
+    assert "boom" in events[0].payload["message"]
+
+
+async def test_still_waiting_while_in_progress(monkeypatch: pytest.MonkeyPatch) -> None:
+    scripted(monkeypatch, [artwork("processing")])
+    trigger = TengrArtworkTrigger(ARTWORK_ID, poll_interval=0.05, end_time=time.time() + 60)
+    task = asyncio.ensure_future(trigger.run().__anext__())
+    await asyncio.sleep(0.3)
+    assert not task.done()
+    task.cancel()
+
+
+@pytest.fixture
+def http() -> Iterator[aioresponses]:
+    with aioresponses() as mock:
+        yield mock
+
+
+async def test_polls_the_api_through_the_async_hook(
+    tengr_connection: str, http: aioresponses, no_sleep: list[float]
+) -> None:
+    http.get(ARTWORK_URL, payload=artwork("processing"))
+    http.get(ARTWORK_URL, status=429, payload={"message": "slow down"}, headers={"Retry-After": "3"})
+    http.get(ARTWORK_URL, payload=artwork("succeeded", results=["https://cdn.example/1.png"]))
+    events = await all_events(
+        TengrArtworkTrigger(ARTWORK_ID, tengr_connection, poll_interval=4, end_time=time.time() + 100)
+    )
+    assert [e.payload["status"] for e in events] == ["success"]
+    assert events[0].payload["artwork"]["results"] == ["https://cdn.example/1.png"]
+    assert no_sleep == [4, 3.0]
+    assert len([c for calls in http.requests.values() for c in calls]) == 3
+
+
+async def test_api_404_through_the_async_hook_is_an_error_event(
+    tengr_connection: str, http: aioresponses
+) -> None:
+    http.get(
+        re.compile(r".*/v1/artworks/.*"), status=404, payload={"message": "Not Found", "statusCode": 404}
+    )
+    events = await all_events(TengrArtworkTrigger(ARTWORK_ID, tengr_connection))
+    assert [e.payload["status"] for e in events] == ["error"]
+    assert "HTTP 404" in events[0].payload["message"]

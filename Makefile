@@ -10,7 +10,7 @@ FLOOR_VENV ?= .venv-floor
 # Airflow 3.0/3.1 build the connection form from hook methods, and only with the FAB UI installed:
 # the floor suite installs it so that path is tested too.
 FLOOR_EXTRA_PACKAGES = apache-airflow-providers-fab
-CHECKED_PATHS = provider tests
+CHECKED_PATHS = provider tests dags_examples scripts bench
 
 # $(call install,venv,airflow version,extras,more packages)
 define install
@@ -22,7 +22,7 @@ define install
 	@touch $(1)/.installed
 endef
 
-.PHONY: help install install-floor test test-floor lint typecheck unit demo freeze-constraints clean
+.PHONY: help install install-floor test test-floor lint typecheck unit demo bench freeze-constraints clean
 
 help:
 	@echo "make demo        run the example pipeline (local emulator, or tengr.ai when TENGR_API_KEY is set)"
@@ -54,7 +54,11 @@ test-floor: install-floor
 	$(FLOOR_VENV)/bin/pytest -p no:cacheprovider
 
 demo: install
-	$(VENV)/bin/python -m tengr_provider.testing.smoke
+	$(VENV)/bin/python scripts/demo.py
+
+# The benchmarks behind docs/benchmarks.md (about 8 minutes on 2 cores; not part of `make test`).
+bench: install
+	$(VENV)/bin/python -m bench.run_all
 
 CONSTRAINTS_HEADER_1 = \# A freeze of a green venv (make freeze-constraints AIRFLOW_VERSION=...). aiohttp is held below 3.14:
 CONSTRAINTS_HEADER_2 = \# aioresponses 0.7.9, the async HTTP mock of the unit tests, cannot build aiohttp 3.14 responses.

@@ -58,33 +58,32 @@ def task_context(store: FakeTaskStateStore | None = None) -> dict[str, object]:
 
 
 REPO = Path(__file__).resolve().parent.parent
+#: The example DAGs users copy from; the suite runs every one of them.
+EXAMPLE_DAG_FILES = sorted((REPO / "dags_examples").glob("*.py"))
 #: Where the documentation's DAGs write; tests replace it with a folder of their own.
 DOCS_OUTPUT_PREFIX = "file:///tmp/tengr"
 _PYTHON_BLOCK = re.compile(r"```python\n(.*?)```", re.DOTALL)
 
 
 def docs_dag_blocks() -> dict[str, str]:
-    """Every code block in docs/ that defines a DAG, keyed by a file name derived from its page."""
+    """Every code block of the README and docs/ that defines a DAG, keyed by a file name from its page."""
     blocks = {}
-    for page in sorted((REPO / "docs").rglob("*.md")):
+    for page in [REPO / "README.md", *sorted((REPO / "docs").rglob("*.md"))]:
         for number, block in enumerate(_PYTHON_BLOCK.findall(page.read_text())):
             if "DAG(" in block or "@dag" in block:
-                stem = (
-                    page.relative_to(REPO / "docs")
-                    .with_suffix("")
-                    .as_posix()
-                    .replace("/", "_")
-                    .replace("-", "_")
-                )
+                stem = re.sub(r"[^a-z0-9]+", "_", page.relative_to(REPO).with_suffix("").as_posix().lower())
                 blocks[f"docs_{stem}_{number}.py"] = block
     return blocks
 
 
 def assemble_dags_folder(airflow_home: Path) -> Path:
-    """A DAGs folder holding the integration DAGs and the docs' DAGs (their output under airflow_home)."""
+    """A DAGs folder with the integration DAGs, the example DAGs and the docs' DAGs.
+
+    The docs' DAGs write under ``airflow_home`` instead of ``/tmp/tengr``.
+    """
     folder = airflow_home / "dags"
     folder.mkdir(parents=True, exist_ok=True)
-    for source in (REPO / "tests" / "integration" / "dags").glob("*.py"):
+    for source in [*(REPO / "tests" / "integration" / "dags").glob("*.py"), *EXAMPLE_DAG_FILES]:
         shutil.copy(source, folder / source.name)
     output_root = (airflow_home / "docs-output").as_uri()
     for name, code in docs_dag_blocks().items():

@@ -17,14 +17,13 @@ class DagRunOutcome:
     return_values: dict[str, Any]
 
 
-def _dag_bag() -> Any:
+def dag_bag() -> Any:
+    """The DagBag of the assembled DAGs folder."""
     try:
         from airflow.dag_processing.dagbag import DagBag
     except ImportError:  # Airflow < 3.1
         from airflow.models.dagbag import DagBag
-    bag = DagBag(dag_folder=os.environ["AIRFLOW__CORE__DAGS_FOLDER"])
-    assert not bag.import_errors, bag.import_errors
-    return bag
+    return DagBag(dag_folder=os.environ["AIRFLOW__CORE__DAGS_FOLDER"])
 
 
 def run_dag(dag_id: str, conf: dict[str, Any] | None = None) -> DagRunOutcome:
@@ -32,7 +31,9 @@ def run_dag(dag_id: str, conf: dict[str, Any] | None = None) -> DagRunOutcome:
     from airflow.models.xcom import XComModel
     from airflow.utils.session import create_session
 
-    dag = _dag_bag().get_dag(dag_id)
+    bag = dag_bag()
+    assert not bag.import_errors, bag.import_errors
+    dag = bag.get_dag(dag_id)
     assert dag is not None, f"no DAG {dag_id!r}"
     dag_run = dag.test(run_conf=conf or {})
     with create_session() as session:

@@ -1,0 +1,61 @@
+"""Every example DAG imports cleanly and runs to success against the local emulator."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from tests.helpers import EXAMPLE_DAG_FILES
+from tests.integration.dag_runner import dag_bag, run_dag
+
+from tengr_provider.testing import TengrEmulator
+
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("airflow_db")]
+
+
+def test_example_dags_import_without_errors() -> None:
+    bag = dag_bag()
+    examples = {f.name for f in EXAMPLE_DAG_FILES}
+    assert not {path: err for path, err in bag.import_errors.items() if os.path.basename(path) in examples}
+    assert {
+        "tengr_catalog_refresh",
+        "tengr_style_dna_campaign",
+        "tengr_campaign_publish",
+        "tengr_submit_then_sense",
+    } <= set(bag.dag_ids)
+
+
+@pytest.mark.tengr_emulator(processing_seconds=0.5)
+def test_catalog_refresh_restyles_upscales_and_stores(tengr_emulator: TengrEmulator, tmp_path: Path) -> None:
+    outcome = run_dag("tengr_catalog_refresh", {"output_path": tmp_path.as_uri()})
+    assert outcome.state == "success", outcome.task_states
+    summary = outcome.return_values["summary"]
+    assert summary["artworks"] == 3
+    prints = sorted((tmp_path / "print").iterdir())
+    assert len(prints) == 3
+    for path in prints:
+        with Image.open(path) as image:
+            assert image.size == (4096, 4096)
+    assert len(list((tmp_path / "restyled").iterdir())) == 3
+    assert tengr_emulator.stats().artworks_created_by_type == {"photo_pilot": 3, "upscaling": 3}
+
+
+@pytest.mark.tengr_emulator(processing_seconds=0.2)
+def test_style_dna_campaign_stores_every_image(tengr_emulator: TengrEmulator, tmp_path: Path) -> None:
+    outcome = run_dag("tengr_style_dna_campaign", {"output_path": tmp_path.as_uri()})
+    assert outcome.state == "success", outcome.task_states
+    images = list(tmp_path.rglob("*.webp"))
+    assert len(images) == 3
+    assert tengr_emulator.stats().artworks_created_by_type == {"style_dna": 3}
+
+
+@pytest.mark.tengr_emulator(processing_seconds=1)
+def test_submit_then_sense_waits_in_both_modes(tengr_emulator: TengrEmulator) -> None:
+    outcome = run_dag("tengr_submit_then_sense")
+    assert outcome.state == "success", outcome.task_states
+    artwork_id = outcome.return_values["submit"]["id"]
+    assert outcome.return_values["wait_rescheduling"]["id"] == artwork_id
+    assert outcome.return_values["wait_deferred"]["status"] == "succeeded"
+    assert tengr_emulator.stats().artworks_created == 1

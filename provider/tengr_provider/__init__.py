@@ -71,6 +71,11 @@ def get_provider_info() -> dict[str, Any]:
                         "description": "Retries on 429, 5xx and connection errors, with backoff.",
                         "schema": {"type": ["integer", "null"], "minimum": 0, "default": 5},
                     },
+                    "rate_limit_timeout": {
+                        "label": "Rate-limit patience (seconds)",
+                        "description": "How long one call keeps retrying 429 answers, honouring Retry-After.",
+                        "schema": {"type": ["number", "null"], "minimum": 0, "default": 600},
+                    },
                     "retry_creates": {
                         "label": "Retry create calls after a server error",
                         "description": (

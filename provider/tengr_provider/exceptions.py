@@ -23,6 +23,8 @@ class TengrApiError(AirflowException):
     """
 
     hint: str | None = None
+    #: What the text says in place of an HTTP status when there was none.
+    _no_status = ""
     #: Seconds the server asked us to wait (``Retry-After``), when it said so.
     retry_after: float | None = None
 
@@ -49,10 +51,12 @@ class TengrApiError(AirflowException):
 
     def _text(self) -> str:
         where = f"{self.method} {self.path}".strip()
-        status = f"HTTP {self.status_code}" if self.status_code is not None else "no answer"
+        status = f"HTTP {self.status_code}" if self.status_code is not None else self._no_status
         error = f" {self.error}" if self.error else ""
         message = "; ".join(self.message) if isinstance(self.message, list) else self.message
-        text = f"tengr.ai {where}: {status}{error}: {message}" if where else f"tengr.ai {status}: {message}"
+        prefix = " ".join(part for part in ("tengr.ai", where) if part)
+        head = f"{status}{error}".strip()
+        text = f"{prefix}: {head}: {message}" if head else f"{prefix}: {message}"
         return f"{text} ({self.hint})" if self.hint else text
 
     def __reduce__(self) -> tuple[object, ...]:
@@ -103,6 +107,7 @@ class TengrConnectionError(TengrApiError):
     """
 
     may_have_arrived: bool = True
+    _no_status = "no answer"
 
 
 class TengrArtworkFailedError(AirflowException):

@@ -6,6 +6,9 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
+from packaging.version import Version
+from tests.helpers import AIRFLOW_VERSION
+
 
 @dataclass
 class DagRunOutcome:
@@ -35,6 +38,8 @@ def run_dag(dag_id: str, conf: dict[str, Any] | None = None) -> DagRunOutcome:
     assert not bag.import_errors, bag.import_errors
     dag = bag.get_dag(dag_id)
     assert dag is not None, f"no DAG {dag_id!r}"
+    if Version("3.3") > AIRFLOW_VERSION:
+        _register_assets(bag)
     dag_run = dag.test(run_conf=conf or {})
     with create_session() as session:
         instances = dag_run.get_task_instances(session=session)
@@ -56,6 +61,24 @@ def run_dag(dag_id: str, conf: dict[str, Any] | None = None) -> DagRunOutcome:
             if row is not None:
                 values[_key(ti)] = XComModel.deserialize_value(row)
     return DagRunOutcome(str(dag_run.state), states, tries, values)
+
+
+def _register_assets(bag: Any) -> None:
+    """Airflow 3.0's ``dag.test()`` does not write the DAG to the database, so the assets its tasks
+    emit are unknown there and the task fails ("inactive assets"); the DAG processor would have
+    registered them. Do what it does: store the DAGs and mark their assets active.
+    """
+    from airflow.dag_processing.bundles.manager import DagBundlesManager
+    from airflow.models.asset import AssetActive, AssetModel
+    from airflow.utils.session import create_session
+
+    DagBundlesManager().sync_bundles_to_db()
+    bag.sync_to_db("dags-folder", None)
+    with create_session() as session:
+        active = {(row.name, row.uri) for row in session.query(AssetActive)}
+        for asset in session.query(AssetModel):
+            if (asset.name, asset.uri) not in active:
+                session.add(AssetActive.for_asset(asset))
 
 
 def _key(ti: Any) -> str:

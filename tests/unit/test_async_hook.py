@@ -16,6 +16,7 @@ from tengr_provider.exceptions import (
     TengrNotFoundError,
     TengrServerError,
 )
+from tengr_provider.hooks import _shared_connector
 from tengr_provider.hooks.tengr import TengrAsyncHook
 from tengr_provider.models import ArtworkStatus
 
@@ -86,7 +87,8 @@ async def test_retry_after_is_honoured(
     mocked.get(ARTWORK_URL, status=429, payload={"message": "slow"}, headers={"Retry-After": "9"})
     mocked.get(ARTWORK_URL, payload=artwork("starting"))
     await hook.get_artwork(ARTWORK_ID)
-    assert sleeps == [9.0]
+    assert len(sleeps) == 1
+    assert 9.0 <= sleeps[0] <= 13.5
 
 
 async def test_retries_exhausted_raise_server_error(hook: TengrAsyncHook, mocked: aioresponses) -> None:
@@ -135,3 +137,23 @@ async def test_close_releases_the_session(tengr_connection: str, mocked: aioresp
     await hook.close()
     assert session.closed
     assert repr(hook) == "TengrAsyncHook(tengr_conn_id='tengr_default')"
+
+
+async def test_hooks_on_one_loop_share_one_connection_pool(
+    tengr_connection: str, mocked: aioresponses
+) -> None:
+    mocked.get(ARTWORK_URL, payload=artwork("done"), repeat=True)
+    first, second = TengrAsyncHook(tengr_connection), TengrAsyncHook(tengr_connection)
+    await first.get_artwork(ARTWORK_ID)
+    await second.get_artwork(ARTWORK_ID)
+    assert first._session is not None
+    assert second._session is not None
+    pool = first._session.connector
+    assert pool is second._session.connector
+    assert _shared_connector.users_on_running_loop() == 2
+    await first.close()
+    assert pool is not None
+    assert not pool.closed
+    await second.close()
+    assert pool.closed
+    assert _shared_connector.users_on_running_loop() == 0

@@ -41,6 +41,12 @@ def test_base_url_from_host(host: str | None, schema: str | None, port: int | No
 def test_defaults() -> None:
     resolved = settings()
     assert (resolved.timeout, resolved.max_retries, resolved.retry_creates) == (60.0, 5, True)
+    assert resolved.rate_limit_timeout == 600.0
+
+
+def test_rate_limit_patience_comes_from_extra_or_argument() -> None:
+    assert settings(extras={"rate_limit_timeout": "90"}).rate_limit_timeout == 90.0
+    assert settings(extras={"rate_limit_timeout": 90}, rate_limit_timeout=5).rate_limit_timeout == 5.0
 
 
 def test_extras_set_timeout_retries_and_create_retries() -> None:
@@ -67,7 +73,11 @@ def test_missing_key_is_an_auth_error_naming_the_connection() -> None:
 
 @pytest.mark.parametrize(
     ("kwargs", "rule"),
-    [({"timeout": 0}, "timeout: must be > 0"), ({"max_retries": -1}, "max_retries: must be >= 0")],
+    [
+        ({"timeout": 0}, "timeout: must be > 0"),
+        ({"max_retries": -1}, "max_retries: must be >= 0"),
+        ({"rate_limit_timeout": -1}, "rate_limit_timeout: must be >= 0"),
+    ],
 )
 def test_bad_numbers_are_refused(kwargs: dict[str, Any], rule: str) -> None:
     with pytest.raises(ValueError, match=rule):

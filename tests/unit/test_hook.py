@@ -282,7 +282,8 @@ def test_retry_after_seconds_is_honoured(
     mocked.get(ARTWORK_URL, status=429, json=error_body(429, "slow down"), headers={"Retry-After": "7"})
     mocked.get(ARTWORK_URL, json=artwork())
     hook.get_artwork(ARTWORK_ID)
-    assert sleeps == [7.0]
+    assert len(sleeps) == 1
+    assert 7.0 <= sleeps[0] <= 10.5  # Retry-After, plus up to half again of jitter
 
 
 def test_retry_after_http_date_is_honoured(
@@ -292,7 +293,7 @@ def test_retry_after_http_date_is_honoured(
     mocked.get(ARTWORK_URL, status=503, json=error_body(503, "maintenance"), headers={"Retry-After": when})
     mocked.get(ARTWORK_URL, json=artwork())
     hook.get_artwork(ARTWORK_ID)
-    assert 28 <= sleeps[0] <= 31
+    assert 28 <= sleeps[0] <= 46
 
 
 @pytest.mark.parametrize(
@@ -315,11 +316,37 @@ def test_parse_retry_after(header: str | None, expected: float | None) -> None:
 def test_retries_exhausted_raise_the_last_error(
     hook: TengrHook, mocked: responses.RequestsMock, sleeps: Sleeps
 ) -> None:
-    mocked.get(ARTWORK_URL, status=429, json=error_body(429, "Too Many Requests"))
-    with pytest.raises(TengrRateLimitError, match="HTTP 429"):
+    mocked.get(ARTWORK_URL, status=503, json=error_body(503, "Service Unavailable"))
+    with pytest.raises(TengrServerError, match="HTTP 503"):
         hook.get_artwork(ARTWORK_ID)
     assert len(mocked.calls) == 4  # the first try and max_retries=3
     assert len(sleeps) == 3
+
+
+def test_rate_limits_do_not_count_against_max_retries(
+    hook: TengrHook, mocked: responses.RequestsMock, sleeps: Sleeps
+) -> None:
+    for _ in range(10):
+        mocked.get(
+            ARTWORK_URL, status=429, json=error_body(429, "Too Many Requests"), headers={"Retry-After": "1"}
+        )
+    mocked.get(ARTWORK_URL, json=artwork())
+    assert hook.get_artwork(ARTWORK_ID).id == ARTWORK_ID
+    assert len(mocked.calls) == 11  # far more than max_retries=3: a 429 means nothing was done
+
+
+def test_rate_limit_retries_stop_when_patience_is_spent(
+    tengr_connection: str, mocked: responses.RequestsMock, sleeps: Sleeps
+) -> None:
+    hook = TengrHook(tengr_connection, max_retries=3, rate_limit_timeout=30)
+    hook._sleep = sleeps  # type: ignore[method-assign]
+    mocked.get(
+        ARTWORK_URL, status=429, json=error_body(429, "Too Many Requests"), headers={"Retry-After": "4"}
+    )
+    with pytest.raises(TengrRateLimitError, match="HTTP 429"):
+        hook.get_artwork(ARTWORK_ID)
+    assert sum(sleeps) >= 30
+    assert sum(sleeps[:-1]) < 30
 
 
 def test_retries_are_logged(hook: TengrHook, mocked: responses.RequestsMock, logs: LogText) -> None:
@@ -327,7 +354,7 @@ def test_retries_are_logged(hook: TengrHook, mocked: responses.RequestsMock, log
     mocked.get(ARTWORK_URL, json=artwork())
     hook.get_artwork(ARTWORK_ID)
     assert "GET /v1/artworks/" in logs()
-    assert "attempt 1 of 4" in logs()
+    assert "failure 1 of at most 4" in logs()
 
 
 def test_connection_error_is_retried(hook: TengrHook, mocked: responses.RequestsMock) -> None:
@@ -414,7 +441,8 @@ def test_create_is_retried_after_429_even_when_create_retries_are_disabled(
     mocked.post(PHOTO_URL, status=202, json=artwork())
     hook.create_photo_pilot(PHOTO_REQUEST)
     assert len(mocked.calls) == 2
-    assert sleeps == [2.0]
+    assert len(sleeps) == 1
+    assert 2.0 <= sleeps[0] <= 3.0
 
 
 def test_create_is_retried_when_connection_never_opened_even_when_disabled(
@@ -536,3 +564,11 @@ def test_errors_survive_pickling() -> None:
     assert type(copy) is TengrRateLimitError
     assert str(copy) == str(error)
     assert copy.status_code == 429
+
+
+def test_missing_key_error_does_not_pretend_the_server_was_silent(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AIRFLOW_CONN_TENGR_DEFAULT", json.dumps({"conn_type": "tengr", "host": BASE_URL}))
+    with pytest.raises(TengrAuthError) as info:
+        TengrHook().get_artwork(ARTWORK_ID)
+    assert str(info.value).startswith("tengr.ai: connection 'tengr_default' has no API key")
+    assert "no answer" not in str(info.value)

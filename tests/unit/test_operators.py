@@ -346,3 +346,20 @@ def test_below_airflow_3_3_every_try_creates() -> None:
     hook.wait_for_artwork.return_value = artwork("succeeded")
     operator.execute(task_context(FakeTaskStateStore({"tengr_artwork_id": "old"})))
     hook.create_photo_pilot.assert_called_once()
+
+
+def test_unusable_output_path_fails_before_any_credit_is_spent() -> None:
+    operator = photo_pilot(output_path="nosuch://bucket/images")
+    hook = with_hook(operator)
+    with pytest.raises(ValueError, match=r"output_path: cannot open 'nosuch://bucket/images'"):
+        operator.execute(task_context())
+    hook.create_photo_pilot.assert_not_called()
+
+
+def test_result_link_key_exists_even_when_the_try_fails_early() -> None:
+    operator = photo_pilot(width=4000, height=4000)
+    with_hook(operator)
+    context = task_context()
+    with pytest.raises(TengrRequestValidationError):
+        operator.execute(context)
+    assert context["ti"].xcoms[RESULT_URL_XCOM_KEY] == ""

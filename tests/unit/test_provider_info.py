@@ -86,7 +86,9 @@ def test_providers_manager_builds_the_connection_form() -> None:
     assert {"schema", "port", "login"} <= set(behaviour["hidden_fields"])
     assert behaviour["placeholders"]["host"] == "https://api.tengr.ai"
     widgets = {name for name in manager.connection_form_widgets if name.startswith("extra__tengr__")}
-    assert widgets == {"extra__tengr__timeout", "extra__tengr__max_retries", "extra__tengr__retry_creates"}
+    declared = get_provider_info()["connection-types"][0]["conn-fields"]
+    assert widgets == {f"extra__tengr__{name}" for name in declared}
+    assert {"timeout", "max_retries", "rate_limit_timeout", "retry_creates"} == set(declared)
 
 
 def test_legacy_form_methods_match_the_declaration() -> None:

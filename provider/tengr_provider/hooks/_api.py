@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import email.utils
 import json
+import random
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
-from tenacity import RetryCallState, stop_after_attempt, wait_exponential, wait_random
+from tenacity import RetryCallState, wait_exponential, wait_random
 
 from tengr_provider import DEFAULT_BASE_URL, __version__
 from tengr_provider.exceptions import (
@@ -34,6 +35,9 @@ from tengr_provider.models import ApiError
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_MAX_RETRIES = 5
+#: How long one call keeps retrying 429s. A 429 means nothing was done, so waiting is always safe;
+#: counting 429s against ``max_retries`` instead made big batches fail under a rate limit.
+DEFAULT_RATE_LIMIT_TIMEOUT = 600.0
 #: Longest wait we accept from a ``Retry-After`` header, so a bad header cannot park a task for a day.
 MAX_RETRY_AFTER = 600.0
 
@@ -48,6 +52,8 @@ class WarningLogger(Protocol):
 
     def warning(self, msg: Any, /, *args: Any) -> Any: ...
 
+    def debug(self, msg: Any, /, *args: Any) -> Any: ...
+
 
 @dataclass(frozen=True)
 class ConnectionSettings:
@@ -59,6 +65,8 @@ class ConnectionSettings:
     :param max_retries: how many times a retryable failure is tried again.
     :param retry_creates: whether a create call is retried after an answer that may mean it already
         happened (5xx, a timeout, a dropped connection); retrying can create a second artwork.
+    :param rate_limit_timeout: seconds one call keeps retrying 429 answers (they do not count
+        against ``max_retries``).
     """
 
     base_url: str
@@ -66,6 +74,7 @@ class ConnectionSettings:
     timeout: float = DEFAULT_TIMEOUT
     max_retries: int = DEFAULT_MAX_RETRIES
     retry_creates: bool = True
+    rate_limit_timeout: float = DEFAULT_RATE_LIMIT_TIMEOUT
 
     def headers(self) -> dict[str, str]:
         """Headers sent with every call."""
@@ -117,6 +126,7 @@ def settings_from_connection(
     timeout: float | None = None,
     max_retries: int | None = None,
     retry_creates: bool | None = None,
+    rate_limit_timeout: float | None = None,
 ) -> ConnectionSettings:
     """Resolve settings: hook arguments win over connection extras, which win over defaults."""
     if not password:
@@ -128,6 +138,7 @@ def settings_from_connection(
     extra_timeout = _extra(extras, "timeout")
     extra_retries = _extra(extras, "max_retries")
     extra_retry_creates = _extra(extras, "retry_creates")
+    extra_rate_limit_timeout = _extra(extras, "rate_limit_timeout")
     settings = ConnectionSettings(
         base_url=base_url_from_host(host, schema, port),
         api_key=password,
@@ -142,11 +153,22 @@ def settings_from_connection(
             if retry_creates is not None
             else (_as_bool(extra_retry_creates) if extra_retry_creates is not None else True)
         ),
+        rate_limit_timeout=float(
+            rate_limit_timeout
+            if rate_limit_timeout is not None
+            else (
+                extra_rate_limit_timeout
+                if extra_rate_limit_timeout is not None
+                else DEFAULT_RATE_LIMIT_TIMEOUT
+            )
+        ),
     )
     if settings.timeout <= 0:
         raise ValueError(f"timeout: must be > 0 seconds, got {settings.timeout:g}")
     if settings.max_retries < 0:
         raise ValueError(f"max_retries: must be >= 0, got {settings.max_retries}")
+    if settings.rate_limit_timeout < 0:
+        raise ValueError(f"rate_limit_timeout: must be >= 0 seconds, got {settings.rate_limit_timeout:g}")
     return settings
 
 
@@ -275,7 +297,12 @@ def is_retryable(exc: BaseException, call: ApiCall, settings: ConnectionSettings
 
 
 class RetryWait:
-    """Tenacity wait: the server's ``Retry-After`` when it sent one, else exponential backoff + jitter."""
+    """Tenacity wait: the server's ``Retry-After`` when it sent one, else exponential backoff + jitter.
+
+    ``Retry-After`` gets jitter too (up to half of it again): clients refused in the same second are
+    told the same wait, and without jitter they would all come back in the same second and be refused
+    again.
+    """
 
     def __init__(self, initial: float, maximum: float) -> None:
         # Written as a sum of two long-standing tenacity waits so it behaves the same on every version
@@ -286,8 +313,25 @@ class RetryWait:
         exc = retry_state.outcome.exception() if retry_state.outcome else None
         retry_after = getattr(exc, "retry_after", None)
         if retry_after is not None:
-            return float(retry_after)
+            return float(retry_after) * (1 + random.uniform(0, 0.5))
         return float(self._backoff(retry_state))
+
+
+class RetryStop:
+    """Tenacity stop: 429s retry until ``rate_limit_timeout``; other failures after ``max_retries``."""
+
+    def __init__(self, max_retries: int, rate_limit_timeout: float) -> None:
+        self.max_retries = max_retries
+        self.rate_limit_timeout = rate_limit_timeout
+        self.other_failures = 0
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        exc = retry_state.outcome.exception() if retry_state.outcome else None
+        if isinstance(exc, TengrRateLimitError):
+            # ``idle_for`` is the time already spent sleeping between tries of this call.
+            return retry_state.idle_for >= self.rate_limit_timeout
+        self.other_failures += 1
+        return self.other_failures > self.max_retries
 
 
 def retry_arguments(
@@ -300,7 +344,8 @@ def retry_arguments(
     max_retries: int | None = None,
 ) -> dict[str, Any]:
     """Keyword arguments for ``tenacity.Retrying`` / ``AsyncRetrying``, the same for both transports."""
-    attempts = (settings.max_retries if max_retries is None else max_retries) + 1
+    retries = settings.max_retries if max_retries is None else max_retries
+    stop = RetryStop(retries, settings.rate_limit_timeout if max_retries is None else 0.0)
 
     def should_retry(retry_state: RetryCallState) -> bool:
         exc = retry_state.outcome.exception() if retry_state.outcome else None
@@ -309,15 +354,25 @@ def retry_arguments(
     def before_sleep(retry_state: RetryCallState) -> None:
         exc = retry_state.outcome.exception() if retry_state.outcome else None
         wait = retry_state.next_action.sleep if retry_state.next_action else 0.0
+        if isinstance(exc, TengrRateLimitError):
+            # Routine under a rate limit: one line per call's first refusal, not per retry.
+            log = logger.warning if retry_state.attempt_number == 1 else logger.debug
+            log(
+                "%s rate limited (HTTP 429); retrying for up to %g s, next try in %.1f s",
+                call.describe(),
+                stop.rate_limit_timeout,
+                wait,
+            )
+            return
         logger.warning(
-            "%s failed (attempt %d of %d): %s; retrying in %.1f s",
+            "%s failed (failure %d of at most %d): %s; retrying in %.1f s",
             call.describe(),
-            retry_state.attempt_number,
-            attempts,
+            stop.other_failures,
+            stop.max_retries + 1,
             exc,
             wait,
         )
-        if call.creates and not isinstance(exc, TengrRateLimitError):
+        if call.creates:
             logger.warning(
                 "%s may already have created an artwork before it failed; retrying can create a "
                 "duplicate and spend credits twice (set retry_creates=False on the connection to fail "
@@ -326,7 +381,7 @@ def retry_arguments(
             )
 
     return {
-        "stop": stop_after_attempt(attempts),
+        "stop": stop,
         "wait": RetryWait(backoff_initial, backoff_max),
         "retry": should_retry,
         "before_sleep": before_sleep,

@@ -16,7 +16,6 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from urllib.parse import quote
 
-import aiohttp
 import requests
 from pydantic import BaseModel
 from tenacity import AsyncRetrying, Retrying
@@ -28,6 +27,7 @@ from tengr_provider.exceptions import (
     TengrArtworkFailedError,
     TengrWaitTimeoutError,
 )
+from tengr_provider.hooks import _shared_connector
 from tengr_provider.hooks._api import (
     ApiCall,
     ConnectionSettings,
@@ -48,6 +48,8 @@ from tengr_provider.models import (
 from tengr_provider.version_compat import BaseHook, get_async_connection, get_async_extra_dejson
 
 if TYPE_CHECKING:
+    import aiohttp
+
     from tengr_provider.version_compat import Connection
 
 _ModelT = TypeVar("_ModelT", bound=BaseModel)
@@ -84,6 +86,8 @@ class _TengrHookBase(BaseHook):
     :param max_retries: retries of a retryable failure; overrides the ``max_retries`` extra (default 5).
     :param retry_creates: retry a create after a 5xx, timeout or dropped connection, at the risk of a
         duplicate artwork; overrides the ``retry_creates`` extra (default True).
+    :param rate_limit_timeout: seconds one call keeps retrying 429 answers; overrides the
+        ``rate_limit_timeout`` extra (default 600).
     :param backoff_initial: first backoff wait in seconds (doubles each retry, with jitter).
     :param backoff_max: longest backoff wait in seconds (a server's ``Retry-After`` is honoured as sent).
     """
@@ -100,6 +104,7 @@ class _TengrHookBase(BaseHook):
         timeout: float | None = None,
         max_retries: int | None = None,
         retry_creates: bool | None = None,
+        rate_limit_timeout: float | None = None,
         backoff_initial: float = 1.0,
         backoff_max: float = 60.0,
     ) -> None:
@@ -108,6 +113,7 @@ class _TengrHookBase(BaseHook):
         self._timeout = timeout
         self._max_retries = max_retries
         self._retry_creates = retry_creates
+        self._rate_limit_timeout = rate_limit_timeout
         self.backoff_initial = backoff_initial
         self.backoff_max = backoff_max
 
@@ -125,6 +131,7 @@ class _TengrHookBase(BaseHook):
             timeout=self._timeout,
             max_retries=self._max_retries,
             retry_creates=self._retry_creates,
+            rate_limit_timeout=self._rate_limit_timeout,
         )
 
     def _retry_arguments(self, call: ApiCall, settings: ConnectionSettings, max_retries: int | None) -> Any:
@@ -326,17 +333,27 @@ class TengrAsyncHook(_TengrHookBase):
         return self._settings
 
     async def _get_session(self, settings: ConnectionSettings) -> aiohttp.ClientSession:
+        # aiohttp is imported here, not at module level: task processes that only use the sync hook
+        # should not pay for it (it is most of this module's import time).
+        import aiohttp
+
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
-                headers=settings.headers(), timeout=aiohttp.ClientTimeout(total=settings.timeout)
+                headers=settings.headers(),
+                timeout=aiohttp.ClientTimeout(total=settings.timeout),
+                connector=_shared_connector.acquire(),
+                connector_owner=False,
             )
         return self._session
 
     async def close(self) -> None:
-        """Close the aiohttp session."""
+        """Close the session and give its share of the loop's connection pool back."""
         if self._session is not None:
-            await self._session.close()
-            self._session = None
+            session, self._session = self._session, None
+            connector = session.connector
+            await session.close()
+            if connector is not None:
+                await _shared_connector.release(connector)  # type: ignore[arg-type]
 
     async def __aenter__(self) -> TengrAsyncHook:
         return self
@@ -345,6 +362,8 @@ class TengrAsyncHook(_TengrHookBase):
         await self.close()
 
     async def _send_once(self, call: ApiCall, settings: ConnectionSettings) -> Any:
+        import aiohttp
+
         session = await self._get_session(settings)
         params = {key: str(value) for key, value in (call.params or {}).items()}
         try:

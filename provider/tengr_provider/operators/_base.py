@@ -24,7 +24,7 @@ from tengr_provider.exceptions import (
 from tengr_provider.hooks.tengr import TengrHook
 from tengr_provider.links import RESULT_URL_XCOM_KEY, TengrResultImageLink
 from tengr_provider.models import ApiRequest, Artwork, ArtworkStatus, parse_request
-from tengr_provider.storage import DEFAULT_MAX_IMAGE_BYTES, ResultCopier
+from tengr_provider.storage import DEFAULT_MAX_IMAGE_BYTES, ResultCopier, as_storage_path
 from tengr_provider.triggers.artwork import TengrArtworkTrigger
 from tengr_provider.version_compat import AirflowException, BaseOperator, ResumableJobMixin, conf
 
@@ -86,7 +86,16 @@ class TengrBaseOperator(ResumableJobMixin, BaseOperator):
         return parse_request(self.request_model, {k: v for k, v in fields.items() if v is not None})
 
     def execute(self, context: Context) -> Any:
-        """Validate, submit (or reconnect), wait, store; see :meth:`execute_resumable`."""
+        """Validate, submit (or reconnect), wait, store; see :meth:`execute_resumable`.
+
+        ``output_path`` is checked first: a destination that cannot be opened must fail the task
+        before a credit is spent, not after the artwork exists.
+        """
+        if self.output_path is not None:
+            as_storage_path(self.output_path)
+        # The extra link reads this key when the try ends; give it a value before anything can fail,
+        # so Airflow does not log a missing XCom for tries that end before a result exists.
+        context["ti"].xcom_push(key=RESULT_URL_XCOM_KEY, value="")
         return self.execute_resumable(context)
 
     def _copier(self) -> ResultCopier | None:

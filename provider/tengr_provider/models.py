@@ -39,6 +39,8 @@ UPSCALING_MAX_SOURCE_AREA = 1_478_656
 #: Word limits past which the server truncates (a warning, not an error).
 PROMPT_WORD_LIMIT = 256
 NEGATIVE_PROMPT_WORD_LIMIT = 64
+#: Largest page of ``GET /v1/artworks`` (``limit`` 1..500).
+LIST_LIMIT_MAX = 500
 
 
 class ImageGuidance(IntEnum):

@@ -38,6 +38,7 @@ from tengr_provider.hooks._api import (
     settings_from_connection,
 )
 from tengr_provider.models import (
+    LIST_LIMIT_MAX,
     Artwork,
     PhotoPilotRequest,
     StyleDnaImage,
@@ -64,8 +65,8 @@ def _artwork_call(artwork_id: str) -> ApiCall:
 def _list_call(offset: int, limit: int) -> ApiCall:
     if offset < 0:
         raise ValueError(f"offset: must be >= 0, got {offset}")
-    if not 1 <= limit <= 500:
-        raise ValueError(f"limit: must be between 1 and 500, got {limit}")
+    if not 1 <= limit <= LIST_LIMIT_MAX:
+        raise ValueError(f"limit: must be between 1 and {LIST_LIMIT_MAX}, got {limit}")
     return ApiCall("GET", "/v1/artworks", params={"offset": offset, "limit": limit})
 
 

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 from tengr_provider.models import (
+    LIST_LIMIT_MAX,
     NEGATIVE_PROMPT_WORD_LIMIT,
     PROMPT_WORD_LIMIT,
     UPSCALING_MAX_SOURCE_AREA,
@@ -60,9 +61,6 @@ Handler = Callable[["Request", Mapping[str, str]], Response]
 SAMPLES_PREFIX = "/samples/"
 #: Largest edge of a sample image; big enough for an over-cap upscaling source, small enough to encode.
 MAX_SAMPLE_EDGE = 10_000
-#: ``GET /v1/artworks`` page size bounds. The models hold no rule for this query; the reference states
-#: "limit 1..500".
-LIST_LIMIT_MAX = 500
 _SAMPLE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}\.png")
 
 

@@ -20,6 +20,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 import requests
 from packaging.version import Version
@@ -37,27 +38,25 @@ pytestmark = [
 ]
 
 DAG_ID = "tengr_real_scheduler_smoke"
+KILLED_DAG_ID = "tengr_real_scheduler_killed_worker"
 DAG_FILE = f'''
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from airflow.sdk import DAG
 
 from tengr_provider.operators import TengrPhotoPilotOperator
 
+ARGS = dict(image_url="https://example.com/chair.png", image_guidance=1, modification=2, creativity=2,
+            effort=2, poll_interval=1, timeout=120)
+
 with DAG("{DAG_ID}", schedule=None, start_date=datetime(2026, 1, 1), catchup=False):
-    TengrPhotoPilotOperator(
-        task_id="restyle",
-        image_url="https://example.com/chair.png",
-        image_guidance=1,
-        modification=2,
-        creativity=2,
-        effort=2,
-        deferrable=True,
-        poll_interval=1,
-        timeout=120,
-    )
+    TengrPhotoPilotOperator(task_id="restyle", deferrable=True, **ARGS)
+
+with DAG("{KILLED_DAG_ID}", schedule=None, start_date=datetime(2026, 1, 1), catchup=False):
+    TengrPhotoPilotOperator(task_id="restyle", deferrable=False, retries=1, retry_delay=timedelta(seconds=1),
+                            **ARGS)
 '''
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 SECRET = "tk-real-scheduler-secret-5f0c"
@@ -94,15 +93,19 @@ def wait_for(condition: object, timeout: float, what: str) -> None:
         time.sleep(0.5)
 
 
-@pytest.fixture
-def deployment(tmp_path: Path) -> Iterator[tuple[dict[str, str], Path, TengrEmulator]]:
+@pytest.fixture(scope="module")
+def deployment(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[dict[str, str], Path, TengrEmulator]]:
     """Migrated AIRFLOW_HOME, the emulator, and the four Airflow components running on loopback."""
+    tmp_path = tmp_path_factory.mktemp("deployment")
     home, dags = tmp_path / "home", tmp_path / "dags"
     dags.mkdir()
     (dags / "smoke.py").write_text(DAG_FILE)
     airflow = Path(sys.executable).with_name("airflow")
     port = free_port()
-    with TengrEmulator(processing_seconds=3, api_key=SECRET) as emulator:
+    # Long enough to kill a worker mid-wait, short enough to keep the module near a minute.
+    with TengrEmulator(processing_seconds=10, api_key=SECRET) as emulator:
         env = {
             **os.environ,
             "PATH": f"{airflow.parent}{os.pathsep}{os.environ['PATH']}",
@@ -144,39 +147,83 @@ def deployment(tmp_path: Path) -> Iterator[tuple[dict[str, str], Path, TengrEmul
                     process.wait(timeout=10)
 
 
-def test_deferrable_task_waits_in_the_real_triggerer(
-    deployment: tuple[dict[str, str], Path, TengrEmulator], tmp_path: Path
-) -> None:
-    env, database, emulator = deployment
+def trigger(env: dict[str, str], database: Path, dag_id: str) -> str:
+    """Unpause and trigger ``dag_id`` once it is parsed; return the run id."""
     airflow = str(Path(sys.executable).with_name("airflow"))
     wait_for(
-        lambda: query(database, f"select 1 from dag where dag_id = '{DAG_ID}'"), 120, "the DAG to be parsed"
+        lambda: query(database, f"select 1 from dag where dag_id = '{dag_id}'"), 120, f"{dag_id} to be parsed"
     )
     subprocess.run(
-        [airflow, "dags", "unpause", DAG_ID], env=env, check=True, capture_output=True, timeout=120
+        [airflow, "dags", "unpause", dag_id], env=env, check=True, capture_output=True, timeout=120
     )
     subprocess.run(
-        [airflow, "dags", "trigger", DAG_ID], env=env, check=True, capture_output=True, timeout=120
+        [airflow, "dags", "trigger", dag_id], env=env, check=True, capture_output=True, timeout=120
     )
+    wait_for(lambda: query(database, f"select run_id from dag_run where dag_id = '{dag_id}'"), 60, "the run")
+    return str(query(database, f"select run_id from dag_run where dag_id = '{dag_id}'")[0][0])
 
+
+def run_state(database: Path, dag_id: str) -> str:
+    rows = query(database, f"select state from dag_run where dag_id = '{dag_id}'")
+    return str(rows[0][0]) if rows else ""
+
+
+def test_deferrable_task_waits_in_the_real_triggerer(
+    deployment: tuple[dict[str, str], Path, TengrEmulator],
+) -> None:
+    env, database, emulator = deployment
+    before = emulator.stats().artworks_created
+    trigger(env, database, DAG_ID)
     seen: set[str] = set()
 
-    def run_finished() -> bool:
-        seen.update(str(state) for (state,) in query(database, "select state from task_instance"))
-        return any(
-            state in ("success", "failed") for (state,) in query(database, "select state from dag_run")
+    def finished() -> bool:
+        seen.update(
+            str(s) for (s,) in query(database, f"select state from task_instance where dag_id = '{DAG_ID}'")
         )
+        return run_state(database, DAG_ID) in ("success", "failed")
 
-    wait_for(run_finished, 180, "the DAG run to finish")
-    assert query(database, "select state from dag_run") == [("success",)], (
-        tmp_path / "scheduler.log"
-    ).read_text()[-3000:]
+    wait_for(finished, 180, "the DAG run to finish")
+    assert run_state(database, DAG_ID) == "success"
     assert "deferred" in seen, f"the task never deferred; states seen: {seen}"
-    stats = emulator.stats()
-    assert stats.artworks_created == 1
-    assert stats.count("GET /v1/artworks/{id}") >= 1
-    (value,) = query(database, "select value from xcom where key = 'return_value'")[0]
+    assert emulator.stats().artworks_created == before + 1
+    (value,) = query(database, f"select value from xcom where dag_id = '{DAG_ID}' and key = 'return_value'")[
+        0
+    ]
     assert json.loads(value)["status"] == "succeeded"
-    for log in [*tmp_path.glob("*.log"), *(tmp_path / "home" / "logs").rglob("*")]:
-        if log.is_file():
-            assert SECRET not in log.read_text(errors="replace"), f"the API key leaked into {log}"
+
+
+def test_killed_worker_is_retried_without_a_second_artwork(
+    deployment: tuple[dict[str, str], Path, TengrEmulator],
+) -> None:
+    env, database, emulator = deployment
+    before = emulator.stats().artworks_created
+    scheduler_pids = {p.pid for p in psutil.process_iter(["cmdline"]) if _is_scheduler(p)}
+    trigger(env, database, KILLED_DAG_ID)
+    wait_for(lambda: emulator.stats().artworks_created == before + 1, 60, "the artwork to be created")
+    time.sleep(1)  # the task is now polling, mid-wait
+    task_process = _newest_descendant(scheduler_pids)
+    task_process.kill()
+    wait_for(lambda: run_state(database, KILLED_DAG_ID) in ("success", "failed"), 180, "the retried run")
+    ((state, tries),) = query(
+        database, f"select state, try_number from task_instance where dag_id = '{KILLED_DAG_ID}'"
+    )
+    assert (run_state(database, KILLED_DAG_ID), state, tries) == ("success", "success", 2)
+    assert emulator.stats().artworks_created == before + 1, "the retry must reconnect, not create again"
+
+
+def test_the_api_key_is_in_no_log(deployment: tuple[dict[str, str], Path, TengrEmulator]) -> None:
+    _, database, _ = deployment
+    for log in database.parent.parent.rglob("*.log"):
+        assert SECRET not in log.read_text(errors="replace"), f"the API key leaked into {log}"
+
+
+def _is_scheduler(process: psutil.Process) -> bool:
+    cmdline = process.info.get("cmdline") or []
+    return any(part.endswith("airflow") for part in cmdline[:2]) and "scheduler" in cmdline
+
+
+def _newest_descendant(roots: set[int]) -> psutil.Process:
+    """The youngest process under the scheduler: the task process the LocalExecutor started last."""
+    descendants = [child for pid in roots for child in psutil.Process(pid).children(recursive=True)]
+    assert descendants, "no task process found under the scheduler"
+    return max(descendants, key=lambda process: process.create_time())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -21,6 +22,9 @@ _OUTCOME: dict[ArtworkStatus, str] = {
     ArtworkStatus.FAILED: "error",
     ArtworkStatus.CANCELED: "error",
 }
+#: Each wait is the poll interval times a random factor from this range, so that the thousands of
+#: triggers a mapped task defers at once do not poll in lockstep bursts.
+_POLL_SPREAD = (0.9, 1.1)
 #: Failures that outlast the hook's own retries but may still pass: keep polling until the deadline.
 _TRANSIENT = (TengrRateLimitError, TengrServerError, TengrConnectionError)
 
@@ -99,7 +103,7 @@ class TengrArtworkTrigger(BaseTrigger):
                         "message": f"tengr.ai artwork {self.artwork_id} still {last_status!r} at the "
                         "deadline; it may still finish: wait on it with TengrArtworkSensor",
                     }
-                await asyncio.sleep(min(self.poll_interval, remaining))
+                await asyncio.sleep(min(self.poll_interval * random.uniform(*_POLL_SPREAD), remaining))
 
     @staticmethod
     def _final_event(artwork: Artwork) -> dict[str, Any]:

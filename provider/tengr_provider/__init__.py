@@ -47,6 +47,15 @@ def get_provider_info() -> dict[str, Any]:
         "sensors": [{"integration-name": "tengr.ai", "python-modules": ["tengr_provider.sensors.artwork"]}],
         "triggers": [{"integration-name": "tengr.ai", "python-modules": ["tengr_provider.triggers.artwork"]}],
         "extra-links": ["tengr_provider.links.TengrResultImageLink"],
+        # ``@task.<name>``; Airflow reads "class-name" (its schema's "path" is not what the code uses).
+        "task-decorators": [
+            {"name": f"tengr_{name}", "class-name": f"tengr_provider.decorators.{module}.tengr_{name}_task"}
+            for name, module in (
+                ("photo_pilot", "photo_pilot"),
+                ("style_dna", "style_dna"),
+                ("upscale", "upscaling"),
+            )
+        ],
         "connection-types": [
             {
                 "connection-type": CONNECTION_TYPE,

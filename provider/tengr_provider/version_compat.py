@@ -19,11 +19,16 @@ from airflow.providers.common.compat.sdk import (
     BaseSensorOperator,
     Connection,
     Context,
+    DecoratedOperator,
     ObjectStoragePath,
     PokeReturnValue,
     ResumableJobMixin,
+    TaskDecorator,
     XCom,
     conf,
+    context_merge,
+    determine_kwargs,
+    task_decorator_factory,
 )
 
 __all__ = [
@@ -35,11 +40,16 @@ __all__ = [
     "BaseSensorOperator",
     "Connection",
     "Context",
+    "DecoratedOperator",
     "ObjectStoragePath",
     "PokeReturnValue",
     "ResumableJobMixin",
+    "TaskDecorator",
     "XCom",
     "conf",
+    "context_merge",
+    "determine_kwargs",
     "get_async_connection",
     "get_async_extra_dejson",
+    "task_decorator_factory",
 ]

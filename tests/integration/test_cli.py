@@ -33,3 +33,10 @@ def test_connections_add_with_tengr_type(airflow_db: str) -> None:
     assert conn["conn_type"] == "tengr"
     assert conn["host"] == "http://127.0.0.1:8099"
     airflow_cli("connections", "delete", "tengr_cli_test")
+
+
+def test_provider_details_list_the_task_decorators() -> None:
+    details = json.loads(airflow_cli("providers", "get", "airflow-provider-tengr", "--full", "-o", "json"))
+    (provider,) = details if isinstance(details, list) else [details]
+    names = {decorator["name"] for decorator in provider["task-decorators"]}
+    assert names == {"tengr_photo_pilot", "tengr_style_dna", "tengr_upscale"}

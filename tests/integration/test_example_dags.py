@@ -6,9 +6,8 @@ import os
 from pathlib import Path
 
 import pytest
-from packaging.version import Version
 from PIL import Image
-from tests.helpers import AIRFLOW_VERSION, EXAMPLE_DAG_FILES
+from tests.helpers import EXAMPLE_DAG_FILES, HAS_HUMAN_IN_THE_LOOP
 from tests.integration.dag_runner import dag_bag, run_dag
 
 from tengr_provider.testing import TengrEmulator
@@ -16,19 +15,10 @@ from tengr_provider.testing import TengrEmulator
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("airflow_db")]
 
 
-#: The human-in-the-loop example needs providers-standard's HITL operators, which need Airflow 3.1.
-HAS_HUMAN_IN_THE_LOOP = Version("3.1") <= AIRFLOW_VERSION
-REVIEW_EXAMPLE = "tengr_review_before_print.py"
-
-
 def test_example_dags_import_without_errors() -> None:
     bag = dag_bag()
     examples = {f.name for f in EXAMPLE_DAG_FILES}
-    errors = {os.path.basename(path): err for path, err in bag.import_errors.items()}
-    errors = {name: err for name, err in errors.items() if name in examples}
-    if not HAS_HUMAN_IN_THE_LOOP:
-        assert "hitl" in errors.pop(REVIEW_EXAMPLE, "hitl"), "only the missing HITL module may fail"
-    assert not errors
+    assert not {path: err for path, err in bag.import_errors.items() if os.path.basename(path) in examples}
     assert {
         "tengr_catalog_refresh",
         "tengr_style_dna_campaign",

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, ParamSpec, Union, overload
+from collections.abc import Mapping
+from typing import Any, Union, cast
 
-from tengr_provider.decorators._base import TengrDecoratedOperator, decorate
+from tengr_provider.decorators._base import TengrDecoratedOperator
+from tengr_provider.decorators._signatures import WaitingTaskDecorator, task_decorator
 from tengr_provider.decorators.request_fields import PhotoPilotFields
 from tengr_provider.models import PhotoPilotRequest
 from tengr_provider.operators.photo_pilot import TengrPhotoPilotOperator
 
-if TYPE_CHECKING:
-    from airflow.sdk.bases.decorator import Task
-
-    from tengr_provider.version_compat import ObjectStoragePath
-
-_P = ParamSpec("_P")
 #: What the decorated function may return.
 PhotoPilotReturn = Union[PhotoPilotFields, PhotoPilotRequest, Mapping[str, Any]]  # noqa: UP007
 
@@ -27,44 +22,7 @@ class TengrPhotoPilotDecoratedOperator(TengrDecoratedOperator, TengrPhotoPilotOp
     request_fields_type = "PhotoPilotFields"
 
 
-@overload
-def tengr_photo_pilot_task(
-    python_callable: Callable[_P, PhotoPilotReturn], /
-) -> Task[_P, PhotoPilotReturn]: ...
-
-
-@overload
-def tengr_photo_pilot_task(
-    *,
-    tengr_conn_id: str = ...,
-    output_path: str | ObjectStoragePath | None = ...,
-    wait_for_completion: bool = ...,
-    deferrable: bool | None = ...,
-    poll_interval: float = ...,
-    timeout: float = ...,
-    max_image_bytes: int = ...,
-    durable: bool = ...,
-    **kwargs: Any,
-) -> Callable[[Callable[_P, PhotoPilotReturn]], Task[_P, PhotoPilotReturn]]: ...
-
-
-def tengr_photo_pilot_task(python_callable: Callable[..., Any] | None = None, **kwargs: Any) -> Any:
-    """Turn a function that returns a photo-pilot request into a :class:`TengrPhotoPilotOperator` task.
-
-    Registered as ``@task.tengr_photo_pilot``. The function runs on the worker and returns
-    :class:`~tengr_provider.decorators.PhotoPilotFields` (a dict) or a
-    :class:`~tengr_provider.models.PhotoPilotRequest`; the task then behaves and returns exactly like
-    the operator. Decorator arguments are the operator's other arguments.
-
-    :param python_callable: the function (given by the bare ``@task.tengr_photo_pilot`` form).
-    :param tengr_conn_id: the tengr connection.
-    :param output_path: folder to copy the result images to before the task succeeds.
-    :param wait_for_completion: wait until the artwork ends; if False, return it as created.
-    :param deferrable: wait in the triggerer instead of a worker slot.
-    :param poll_interval: seconds between status reads.
-    :param timeout: seconds of waiting before the task fails.
-    :param max_image_bytes: refuse a result image larger than this many bytes.
-    :param durable: on Airflow 3.3+, a retry picks up the artwork this task already created.
-    :param kwargs: any other ``BaseOperator`` argument (``retries``, ``task_id``, ...).
-    """
-    return decorate(python_callable, TengrPhotoPilotDecoratedOperator, kwargs)
+tengr_photo_pilot_task = cast(
+    "WaitingTaskDecorator[PhotoPilotReturn]",
+    task_decorator(TengrPhotoPilotDecoratedOperator, "tengr_photo_pilot_task", __name__),
+)

@@ -17,6 +17,7 @@ reprs, the serialized trigger) for the connection's API key.
 from __future__ import annotations
 
 import json
+import os
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -290,8 +291,11 @@ def test_the_api_key_never_leaks(fault_run: Callable[[Fault], TengrEmulator]) ->
     tasks = [task for dag_id in dag_ids for task in dag_bag().get_dag(dag_id).tasks]
     reprs = [repr(hook), repr(TengrAsyncHook("tengr_default")), repr(trigger), *map(repr, tasks)]
 
+    log_folder = Path(os.environ["AIRFLOW_HOME"]) / "logs"
+    log_files = [p.read_text(errors="replace") for p in log_folder.rglob("*") if p.is_file()]
     scanned = {
         "logs and return values": RECORD.texts,
+        "log files": log_files,
         "xcom table": xcoms,
         "rendered fields table": rendered,
         "exception texts": errors,

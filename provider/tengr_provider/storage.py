@@ -91,17 +91,35 @@ def check_destination(output_path: str | ObjectStoragePath) -> ObjectStoragePath
     if folder.protocol in _LOCAL_PROTOCOLS:
         _prepare_local_folder(folder)
         return folder
-    bucket = getattr(folder, "bucket", "")
-    if bucket:
-        try:
-            folder.fs.info(bucket)
-        except FileNotFoundError:
-            raise TengrStorageError(
-                f"output_path {folder}: bucket {bucket!r} does not exist; create it or fix the path"
-            ) from None
-        except Exception as exc:
-            log.debug("Cannot check bucket %r of %s (%s); the write will tell", bucket, folder, exc)
+    # Older Airflow (3.0) keeps the connection id in it: ``aws_default@my-bucket``.
+    bucket = str(getattr(folder, "bucket", "") or "").rpartition("@")[2]
+    if bucket and not _bucket_may_exist(folder, bucket):
+        raise TengrStorageError(
+            f"output_path {folder}: bucket {bucket!r} does not exist; create it or fix the path"
+        )
     return folder
+
+
+def _bucket_may_exist(folder: ObjectStoragePath, bucket: str) -> bool:
+    """False only when the store says for certain that ``bucket`` does not exist.
+
+    ``info`` answers "not found" for an existing but empty bucket on older s3fs (Airflow 3.0's), so
+    that answer is confirmed with ``exists`` before it counts. Any other failure (no permission to
+    look) is uncertain and left to the write.
+    """
+    try:
+        folder.fs.info(bucket)
+        return True
+    except FileNotFoundError:
+        pass
+    except Exception as exc:
+        log.debug("Cannot check bucket %r of %s (%s); the write will tell", bucket, folder, exc)
+        return True
+    try:
+        return bool(folder.fs.exists(bucket))
+    except Exception as exc:
+        log.debug("Cannot check bucket %r of %s (%s); the write will tell", bucket, folder, exc)
+        return True
 
 
 def _prepare_local_folder(folder: ObjectStoragePath) -> None:

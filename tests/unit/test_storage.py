@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import types
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -170,3 +171,44 @@ def test_style_dna_names_follow_the_request() -> None:
     assert first == style_dna_file_stem({"visualPrompt": "b", "description": "a"})
     assert first != style_dna_file_stem({"description": "c", "visualPrompt": "b"})
     assert first.startswith("style-dna_")
+
+
+class FakeStore:
+    """A filesystem whose ``info`` and ``exists`` answer as told, to check how the bucket test reads them."""
+
+    def __init__(self, info: BaseException | None, exists: bool | BaseException) -> None:
+        self._info, self._exists = info, exists
+
+    def info(self, name: str) -> dict[str, str]:
+        if self._info is not None:
+            raise self._info
+        return {"name": name}
+
+    def exists(self, name: str) -> bool:
+        if isinstance(self._exists, BaseException):
+            raise self._exists
+        return self._exists
+
+
+@pytest.mark.parametrize(
+    ("info", "exists", "missing"),
+    [
+        (None, False, False),  # info found it
+        (FileNotFoundError("b"), False, True),  # both say missing: certain
+        (FileNotFoundError("b"), True, False),  # older s3fs: info misses an empty bucket, exists finds it
+        (PermissionError("denied"), False, False),  # no right to look: the write decides
+        (FileNotFoundError("b"), PermissionError("denied"), False),
+    ],
+)
+def test_a_bucket_is_reported_missing_only_when_certain(
+    monkeypatch: pytest.MonkeyPatch, info: BaseException | None, exists: bool | BaseException, missing: bool
+) -> None:
+    from tengr_provider import storage
+
+    folder = types.SimpleNamespace(protocol="s3", bucket="aws_default@b", fs=FakeStore(info, exists))
+    monkeypatch.setattr(storage, "as_storage_path", lambda _: folder)
+    if missing:
+        with pytest.raises(TengrStorageError, match="bucket 'b' does not exist; create it or fix the path"):
+            check_destination("s3://aws_default@b/x")
+    else:
+        assert check_destination("s3://aws_default@b/x") is folder

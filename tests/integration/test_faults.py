@@ -71,18 +71,23 @@ class Fault:
 
 
 ANY_API = ("POST /v1/artworks/photo-pilot", "POST /v1/artworks/upscaling", "GET /v1/artworks/{id}")
+#: The 429 storms must not depend on how fast ``dag.test()`` runs tasks (Airflow 3.0.6 is about twice
+#: as slow as 3.3 between tasks, and a batch never hit a limit of 5/s there). With 3 tokens a second
+#: and 0.45 s of processing, each restyle's own create and 0.1 s polls (5 requests in 0.42 s against
+#: at most 3 + 1.26 tokens) are refused at least once, however long the pause before the task was.
+#: The price: each 429 with ``Retry-After`` costs the client at least one second.
 
 FAULTS = [
     Fault(
         "429-with-retry-after",
         "poll",
-        {"rate_limit": 2, "rate_limit_retry_after": True, "processing_seconds": 0.3},
+        {"rate_limit": 3, "rate_limit_retry_after": True, "processing_seconds": 0.45},
         evidence=tuple((route, "429") for route in ANY_API),
     ),
     Fault(
         "429-without-retry-after",
         "deferrable",
-        {"rate_limit": 3, "rate_limit_retry_after": False, "processing_seconds": 0.3},
+        {"rate_limit": 3, "rate_limit_retry_after": False, "processing_seconds": 0.45},
         evidence=tuple((route, "429") for route in ANY_API),
     ),
     Fault(
@@ -311,10 +316,14 @@ def test_the_api_key_never_leaks(fault_run: Callable[[Fault], TengrEmulator]) ->
         "serialized trigger": [json.dumps([classpath, kwargs], default=str)],
     }
     leaks = {where: sum(SECRET_KEY in text for text in texts) for where, texts in scanned.items()}
-    print(
-        f"\nfault suite: {RECORD.summary()}; scanned {sum(map(len, scanned.values()))} texts, "
+    summary = (
+        f"fault suite: {RECORD.summary()}; scanned {sum(map(len, scanned.values()))} texts, "
         f"leaks: {leaks}; Airflow's own MaskSecret debug lines set aside: {airflow_lines}"
     )
+    print(f"\n{summary}")
+    if os.environ.get("TENGR_FAULT_SUMMARY"):  # a file to append the line to, for the issue note
+        with open(os.environ["TENGR_FAULT_SUMMARY"], "a") as out:
+            out.write(summary + "\n")
     where = [
         text[max(0, text.index(SECRET_KEY) - 200) : text.index(SECRET_KEY) + 60]
         for texts in scanned.values()

@@ -59,6 +59,7 @@ class Fault:
         work but the client never heard (504 after a synchronous create; an answer later than the
         client's timeout). 5xx, 429 and drops happen before the work, so they must not duplicate.
     :param failures: whether artworks end ``failed``/``canceled``.
+    :param log_evidence: text the hook must have logged, for a fault that shows in no status.
     """
 
     name: str
@@ -68,6 +69,7 @@ class Fault:
     evidence: tuple[tuple[str, str], ...] = ()
     duplicates: bool = False
     failures: bool = False
+    log_evidence: str = ""
 
 
 ANY_API = ("POST /v1/artworks/photo-pilot", "POST /v1/artworks/upscaling", "GET /v1/artworks/{id}")
@@ -109,6 +111,7 @@ FAULTS = [
         {"latency": 2.0, "latency_rate": 0.04},
         extras={"timeout": 0.5},
         duplicates=True,
+        log_evidence="Read timed out",
     ),
     Fault(
         "dropped-connections",
@@ -233,6 +236,8 @@ def check_outcome(
             assert DUPLICATE_WARNING in log_text
     else:
         assert not any(surplus.values()), (surplus, retries)
+    if fault.log_evidence:
+        assert fault.log_evidence in log_text, "the fault did not happen"
     if fault.evidence:
         assert any(stats.count(route, status) for route, status in fault.evidence), stats.requests
 

@@ -93,6 +93,24 @@ def get_provider_info() -> dict[str, Any]:
                         ),
                         "schema": {"type": ["boolean", "null"], "default": True},
                     },
+                    "backoff_initial": {
+                        "label": "Backoff (seconds)",
+                        "description": "First wait before a retry; it doubles with each retry, with jitter.",
+                        "schema": {"type": ["number", "null"], "exclusiveMinimum": 0, "default": 1},
+                    },
+                    "backoff_max": {
+                        "label": "Longest backoff (seconds)",
+                        "description": "Cap of the doubling wait; a server's Retry-After is kept as sent.",
+                        "schema": {"type": ["number", "null"], "exclusiveMinimum": 0, "default": 60},
+                    },
+                    "allow_insecure_webhooks": {
+                        "label": "Allow http and private-host webhooks",
+                        "description": (
+                            "tengr.ai calls webhooks only on public https URLs; allow others for an "
+                            "older API revision, a private deployment or the local emulator."
+                        ),
+                        "schema": {"type": ["boolean", "null"], "default": False},
+                    },
                 },
             }
         ],

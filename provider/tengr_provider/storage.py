@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import json
 import logging
+import os
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from functools import cached_property
 from typing import Any
 from urllib.parse import urlparse
@@ -34,7 +36,6 @@ log = logging.getLogger(__name__)
 #: Largest image we accept by default; a bigger answer is almost certainly not an image of ours.
 DEFAULT_MAX_IMAGE_BYTES = 512 * 1024 * 1024
 _CHUNK_BYTES = 1024 * 1024
-_EXTENSIONS = {"image/png": "png", "image/webp": "webp", "image/jpeg": "jpg", "image/jpg": "jpg"}
 _LOCAL_PROTOCOLS = {"file", "local"}
 
 
@@ -50,7 +51,19 @@ def as_storage_path(output_path: str | ObjectStoragePath) -> ObjectStoragePath:
         raise ValueError(f"output_path: must be a URI or an ObjectStoragePath, got {output_path!r}")
     uri = output_path.strip()
     if "://" not in uri:
-        uri = f"file://{uri}" if uri.startswith("/") else uri
+        if not uri.startswith("/"):
+            # A relative path would land wherever the worker's current directory happens to be.
+            raise ValueError(
+                f"output_path: a local path must be absolute (or a URI such as file:///data/images), "
+                f"got {output_path!r}"
+            )
+        uri = f"file://{uri}"
+    parsed = urlparse(uri)
+    if parsed.scheme in _LOCAL_PROTOCOLS and parsed.netloc not in ("", "localhost"):
+        raise ValueError(
+            f"output_path: {output_path!r} has {parsed.netloc!r} where a file URI has its host; "
+            f"an absolute path takes three slashes: file:///{parsed.netloc}{parsed.path}"
+        )
     try:
         path = ObjectStoragePath(uri)
         path.fs  # noqa: B018 - opening the filesystem is what tells an unknown scheme apart
@@ -64,18 +77,86 @@ def as_storage_path(output_path: str | ObjectStoragePath) -> ObjectStoragePath:
     return path
 
 
+def check_destination(output_path: str | ObjectStoragePath) -> ObjectStoragePath:
+    """Fail early, before anything is paid for, when ``output_path`` certainly cannot be written.
+
+    A local folder is created and must be writable. For an object store, the bucket must exist: a
+    "not found" for it is certain, while a refused look (no permission to list or head the bucket) is
+    not, so that case is left to the write itself.
+
+    :raises ValueError: ``output_path`` is not a URI or has an unknown scheme.
+    :raises TengrStorageError: the folder cannot be created or written, or the bucket does not exist.
+    """
+    folder = as_storage_path(output_path)
+    if folder.protocol in _LOCAL_PROTOCOLS:
+        _prepare_local_folder(folder)
+        return folder
+    # Older Airflow (3.0) keeps the connection id in it: ``aws_default@my-bucket``.
+    bucket = str(getattr(folder, "bucket", "") or "").rpartition("@")[2]
+    if bucket and not _bucket_may_exist(folder, bucket):
+        raise TengrStorageError(
+            f"output_path {folder}: bucket {bucket!r} does not exist; create it or fix the path"
+        )
+    return folder
+
+
+def _bucket_may_exist(folder: ObjectStoragePath, bucket: str) -> bool:
+    """False only when the store says for certain that ``bucket`` does not exist.
+
+    ``info`` answers "not found" for an existing but empty bucket on older s3fs (Airflow 3.0's), so
+    that answer is confirmed with ``exists`` before it counts. Any other failure (no permission to
+    look) is uncertain and left to the write.
+    """
+    try:
+        folder.fs.info(bucket)
+        return True
+    except FileNotFoundError:
+        pass
+    except Exception as exc:
+        log.debug("Cannot check bucket %r of %s (%s); the write will tell", bucket, folder, exc)
+        return True
+    try:
+        return bool(folder.fs.exists(bucket))
+    except Exception as exc:
+        log.debug("Cannot check bucket %r of %s (%s); the write will tell", bucket, folder, exc)
+        return True
+
+
+def _prepare_local_folder(folder: ObjectStoragePath) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise TengrStorageError(f"output_path {folder} cannot be created: {exc}") from None
+    if not os.access(folder.path, os.W_OK | os.X_OK):
+        raise TengrStorageError(f"output_path {folder} is not writable by this worker (uid {os.getuid()})")
+
+
+#: File signatures of the formats tengr.ai answers with, and the extension each is stored under.
+_SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
+    (b"\x89PNG\r\n\x1a\n", 0, "png"),
+    (b"\xff\xd8\xff", 0, "jpg"),
+    (b"RIFF", 0, "webp"),  # with "WEBP" at offset 8, checked below
+)
+
+
+def image_extension(head: bytes) -> str | None:
+    """The extension of the image whose first bytes are ``head`` (PNG, JPEG, WebP), else ``None``.
+
+    The bytes decide, not the ``Content-Type``: a CDN may label a PNG ``application/octet-stream``,
+    and an error page may arrive labelled ``image/png``.
+    """
+    for signature, offset, extension in _SIGNATURES:
+        if head[offset : offset + len(signature)] == signature:
+            if extension == "webp" and head[8:12] != b"WEBP":
+                continue
+            return extension
+    return None
+
+
 def style_dna_file_stem(request_body: dict[str, Any]) -> str:
     """A name derived from a style-dna request: the same request always lands on the same file."""
     digest = hashlib.sha256(json.dumps(request_body, sort_keys=True).encode()).hexdigest()
     return f"style-dna_{digest[:20]}"
-
-
-def _extension(content_type: str, url: str) -> str:
-    media_type = content_type.split(";")[0].strip().lower()
-    if media_type in _EXTENSIONS:
-        return _EXTENSIONS[media_type]
-    suffix = urlparse(url).path.rsplit(".", 1)[-1].lower() if "." in urlparse(url).path else ""
-    return suffix if suffix in ("png", "webp", "jpg", "jpeg") else "png"
 
 
 class _Retryable(Exception):
@@ -145,10 +226,7 @@ class ResultCopier:
 
     def _prepare_folder(self) -> None:
         if self.folder.protocol in _LOCAL_PROTOCOLS:
-            try:
-                self.folder.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise TengrStorageError(f"output_path {self.folder} cannot be created: {exc}") from None
+            _prepare_local_folder(self.folder)
 
     def _copy_once(self, url: str, stem: str) -> str:
         try:
@@ -162,30 +240,42 @@ class ResultCopier:
                 raise TengrStorageError(
                     f"result image {url} answered HTTP {response.status_code}; it may have expired"
                 )
-            content_type = response.headers.get("Content-Type", "")
-            if not content_type.lower().startswith("image/"):
-                raise TengrStorageError(
-                    f"result URL {url} did not return an image (Content-Type {content_type or 'missing'!r})"
-                )
             declared = int(response.headers.get("Content-Length") or 0)
             if declared > self.max_bytes:
                 raise TengrStorageError(
-                    f"result image {url} is {declared} bytes, over the {self.max_bytes}-byte limit"
+                    f"result image {url} is {declared} bytes, over the {self.max_bytes}-byte limit "
+                    "(max_image_bytes); not stored"
                 )
-            target = self.folder / f"{stem}.{_extension(content_type, url)}"
-            self._write_atomically(response, target, url)
+            chunks = response.iter_content(chunk_size=_CHUNK_BYTES)
+            try:
+                head = next(chunks, b"")
+            except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
+                raise _Retryable(f"download broke: {exc}") from None
+            extension = image_extension(head)
+            if extension is None:
+                content_type = response.headers.get("Content-Type", "")
+                raise TengrStorageError(
+                    f"result URL {url} did not return an image (Content-Type "
+                    f"{content_type or 'missing'!r}; not a PNG, JPEG or WebP file)"
+                )
+            target = self.folder / f"{stem}.{extension}"
+            self._write_atomically(head, chunks, target, url)
             return str(target)
 
-    def _write_atomically(self, response: requests.Response, target: ObjectStoragePath, url: str) -> None:
+    def _write_atomically(
+        self, head: bytes, rest: Iterator[bytes], target: ObjectStoragePath, url: str
+    ) -> None:
+        """Stream into a hidden sibling, then rename it into place; remove it on any failure."""
         partial = target.parent / f".{target.name}.{uuid.uuid4().hex}.part"
         written = 0
         try:
             with partial.open("wb") as sink:  # type: ignore[no-untyped-call]
-                for chunk in response.iter_content(chunk_size=_CHUNK_BYTES):
+                for chunk in itertools.chain((head,), rest):
                     written += len(chunk)
                     if written > self.max_bytes:
                         raise TengrStorageError(
-                            f"result image {url} is over the {self.max_bytes}-byte limit; not stored"
+                            f"result image {url} is over the {self.max_bytes}-byte limit "
+                            "(max_image_bytes); not stored"
                         )
                     sink.write(chunk)
             partial.rename(target)

@@ -149,6 +149,7 @@ def test_cli_help_lists_every_option() -> None:
         "--host", "--port", "--api-key", "--any-key", "--processing-seconds", "--rate-limit",
         "--no-retry-after", "--error-rate", "--gateway-timeout-rate", "--latency", "--latency-rate",
         "--drop-rate", "--failure-rate", "--cancel-rate", "--retention-seconds", "--url-ttl-seconds",
-        "--results-per-artwork", "--credits", "--seed", "--quiet",
+        "--results-per-artwork", "--credits", "--seed", "--quiet", "--file-break-rate",
+        "--file-not-image-rate", "--file-padding-bytes", "--file-chunked",
     ):  # fmt: skip
         assert flag in text

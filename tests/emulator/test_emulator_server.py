@@ -111,6 +111,9 @@ def test_a_busy_port_raises_oserror() -> None:
         ({"results_per_artwork": 0}, "results_per_artwork"),
         ({"api_key": " "}, "api_key"),
         ({"port": 70000}, "port"),
+        ({"file_break_rate": -0.1}, "file_break_rate: must be between 0 and 1"),
+        ({"file_break_rate": 0.7, "file_not_image_rate": 0.7}, "file_break_rate + file_not_image_rate"),
+        ({"file_padding_bytes": -1}, "file_padding_bytes: must be >= 0"),
     ],
 )
 def test_invalid_settings_fail_at_construction(options: dict[str, object], problem: str) -> None:

@@ -12,8 +12,11 @@ from pathlib import Path
 
 import pytest
 import requests
+from tests.helpers import task_context
 from tests.integration.dag_runner import run_dag
 
+from tengr_provider.operators import TengrUpscaleOperator
+from tengr_provider.storage import TengrStorageError
 from tengr_provider.testing import TengrEmulator
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("airflow_db")]
@@ -99,3 +102,19 @@ def test_deferrable_mapped_chain_writes_to_s3_once_per_image(
     body = s3_bucket.get_object(Bucket=BUCKET, Key=keys[0])["Body"].read()  # type: ignore[attr-defined]
     assert body.startswith(b"\x89PNG")
     assert tengr_emulator.stats().artworks_created_by_type == {"photo_pilot": 3, "upscaling": 3}
+
+
+def test_a_missing_bucket_fails_before_the_artwork_is_created(
+    tengr_emulator: TengrEmulator, s3_bucket: object
+) -> None:
+    operator = TengrUpscaleOperator(
+        task_id="upscale",
+        image_url=tengr_emulator.sample_image_url("source", width=512, height=512),
+        output_path="s3://aws_default@no-such-bucket/run1",
+    )
+
+    with pytest.raises(TengrStorageError, match=r"bucket 'no-such-bucket' does not exist; create it or fix"):
+        operator.execute(task_context())
+
+    assert tengr_emulator.stats().artworks_created == 0
+    assert "no-such-bucket" not in [b["Name"] for b in s3_bucket.list_buckets()["Buckets"]]  # type: ignore[attr-defined]

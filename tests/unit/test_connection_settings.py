@@ -88,3 +88,63 @@ def test_key_is_not_in_repr() -> None:
     resolved = settings(password="tk-very-secret-value")
     assert "tk-very-secret-value" not in repr(resolved)
     assert resolved.headers()["Authorization"] == "Bearer tk-very-secret-value"
+
+
+def test_new_extras_default_to_documented_values() -> None:
+    resolved = settings()
+    assert (resolved.backoff_initial, resolved.backoff_max) == (1.0, 60.0)
+    assert resolved.allow_insecure_webhooks is False
+
+
+def test_new_extras_are_read_and_hook_arguments_beat_them() -> None:
+    extras = {"backoff_initial": "0.5", "backoff_max": 8, "allow_insecure_webhooks": "yes"}
+    resolved = settings(extras=extras)
+    assert (resolved.backoff_initial, resolved.backoff_max, resolved.allow_insecure_webhooks) == (
+        0.5,
+        8.0,
+        True,
+    )
+    overridden = settings(extras=extras, backoff_initial=2, backoff_max=3, allow_insecure_webhooks=False)
+    assert (overridden.backoff_initial, overridden.backoff_max) == (2.0, 3.0)
+    assert overridden.allow_insecure_webhooks is False
+
+
+@pytest.mark.parametrize(
+    ("extras", "rule"),
+    [
+        ({"backoff_initial": 0}, "backoff_initial: must be > 0 seconds, got 0"),
+        ({"backoff_initial": -1}, "backoff_initial: must be > 0 seconds"),
+        ({"backoff_initial": 5, "backoff_max": 2}, r"backoff_max: must be >= backoff_initial \(5 s\), got 2"),
+        ({"backoff_initial": "soon"}, "backoff_initial: could not convert string to float: 'soon'"),
+        ({"backoff_max": "1m"}, "backoff_max: could not convert"),
+        ({"backoff_max": True}, "backoff_max: expected a number, got True"),
+        ({"timeout": "ten"}, "timeout: could not convert"),
+        ({"max_retries": "three"}, "max_retries: invalid literal"),
+        ({"max_retries": 2.5}, "max_retries: expected a whole number, got 2.5"),
+        (
+            {"allow_insecure_webhooks": "maybe"},
+            "allow_insecure_webhooks: expected true or false, got 'maybe'",
+        ),
+        ({"allow_insecure_webhooks": 2}, "allow_insecure_webhooks: expected true or false, got 2"),
+        ({"retry_creates": "nope"}, "retry_creates: expected true or false, got 'nope'"),
+    ],
+)
+def test_invalid_extras_are_refused_naming_the_field(extras: dict[str, Any], rule: str) -> None:
+    with pytest.raises(ValueError, match=rule) as raised:
+        settings(extras=extras)
+    assert "'k'" not in str(raised.value)  # the key is never part of the message
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"), [("on", True), ("OFF", False), ("0", False), (1, True), (False, False)]
+)
+def test_switch_extras_accept_the_usual_spellings(word: object, expected: bool) -> None:
+    assert settings(extras={"allow_insecure_webhooks": word}).allow_insecure_webhooks is expected
+    assert settings(extras={"retry_creates": word}).retry_creates is expected
+
+
+def test_several_problems_are_reported_at_once() -> None:
+    with pytest.raises(
+        ValueError, match=r"connection 'c': timeout: must be > 0.*; backoff_initial: must be > 0"
+    ):
+        settings(extras={"timeout": -1, "backoff_initial": 0})

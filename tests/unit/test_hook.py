@@ -188,6 +188,15 @@ def test_empty_artwork_id_is_refused(hook: TengrHook, artwork_id: str) -> None:
         hook.get_artwork(artwork_id)
 
 
+@pytest.mark.parametrize("artwork_id", ["None", "null", " undefined "])
+def test_a_rendered_missing_value_is_not_an_artwork_id(
+    hook: TengrHook, mocked: responses.RequestsMock, artwork_id: str
+) -> None:
+    with pytest.raises(ValueError, match=r"artwork_id: must be an artwork id, got .* missing value"):
+        hook.get_artwork(artwork_id)
+    assert len(mocked.calls) == 0
+
+
 def test_artwork_id_is_escaped_in_the_path(hook: TengrHook, mocked: responses.RequestsMock) -> None:
     mocked.get(f"{BASE_URL}/v1/artworks/a%2Fb", json=artwork())
     hook.get_artwork("a/b")

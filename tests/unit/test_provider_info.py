@@ -88,7 +88,15 @@ def test_providers_manager_builds_the_connection_form() -> None:
     widgets = {name for name in manager.connection_form_widgets if name.startswith("extra__tengr__")}
     declared = get_provider_info()["connection-types"][0]["conn-fields"]
     assert widgets == {f"extra__tengr__{name}" for name in declared}
-    assert {"timeout", "max_retries", "rate_limit_timeout", "retry_creates"} == set(declared)
+    assert {
+        "timeout",
+        "max_retries",
+        "rate_limit_timeout",
+        "retry_creates",
+        "backoff_initial",
+        "backoff_max",
+        "allow_insecure_webhooks",
+    } == set(declared)
 
 
 def test_legacy_form_methods_match_the_declaration() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import types
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,7 +10,13 @@ import pytest
 import responses
 from tests.helpers import SECRET_KEY
 
-from tengr_provider.storage import ResultCopier, TengrStorageError, as_storage_path, style_dna_file_stem
+from tengr_provider.storage import (
+    ResultCopier,
+    TengrStorageError,
+    as_storage_path,
+    check_destination,
+    style_dna_file_stem,
+)
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 5000
 URL = "https://cdn.example/art_0.png"
@@ -38,18 +45,24 @@ def test_copies_under_a_deterministic_name_and_returns_its_uri(
 def test_a_second_copy_overwrites_instead_of_duplicating(
     tmp_path: Path, mocked: responses.RequestsMock
 ) -> None:
-    mocked.get(URL, body=b"first", content_type="image/png")
-    mocked.get(URL, body=b"second", content_type="image/png")
+    mocked.get(URL, body=PNG + b"first", content_type="image/png")
+    mocked.get(URL, body=PNG + b"second", content_type="image/png")
     copier = ResultCopier(str(tmp_path))
     copier.copy(URL, "art_0")
     copier.copy(URL, "art_0")
     assert files_in(tmp_path) == ["art_0.png"]
-    assert (tmp_path / "art_0.png").read_bytes() == b"second"
+    assert (tmp_path / "art_0.png").read_bytes() == PNG + b"second"
 
 
-def test_extension_follows_the_content_type(tmp_path: Path, mocked: responses.RequestsMock) -> None:
-    mocked.get("https://cdn.example/x", body=b"RIFF....WEBP", content_type="image/webp")
-    assert ResultCopier(str(tmp_path)).copy("https://cdn.example/x", "x").endswith("/x.webp")
+@pytest.mark.parametrize(
+    ("body", "extension"),
+    [(PNG, "png"), (b"RIFF\x10\0\0\0WEBPVP8 ", "webp"), (b"\xff\xd8\xff\xe0\0\x10JFIF", "jpg")],
+)
+def test_extension_follows_the_bytes_not_the_label(
+    tmp_path: Path, mocked: responses.RequestsMock, body: bytes, extension: str
+) -> None:
+    mocked.get("https://cdn.example/x", body=body, content_type="application/octet-stream")
+    assert ResultCopier(str(tmp_path)).copy("https://cdn.example/x", "x").endswith(f"/x.{extension}")
 
 
 def test_downloads_never_carry_the_api_key(tmp_path: Path, mocked: responses.RequestsMock) -> None:
@@ -61,8 +74,26 @@ def test_downloads_never_carry_the_api_key(tmp_path: Path, mocked: responses.Req
 
 def test_a_page_that_is_not_an_image_is_refused(tmp_path: Path, mocked: responses.RequestsMock) -> None:
     mocked.get(URL, body=b"<html>login</html>", content_type="text/html")
-    with pytest.raises(TengrStorageError, match=r"did not return an image \(Content-Type 'text/html'\)"):
+    with pytest.raises(TengrStorageError, match=r"did not return an image \(Content-Type 'text/html'"):
         ResultCopier(str(tmp_path)).copy(URL, "a")
+    assert files_in(tmp_path) == []
+
+
+def test_an_error_page_labelled_as_an_image_is_refused(
+    tmp_path: Path, mocked: responses.RequestsMock
+) -> None:
+    mocked.get(URL, body=b"<html>503 upstream</html>", content_type="image/png")
+    with pytest.raises(TengrStorageError, match="not a PNG, JPEG or WebP file"):
+        ResultCopier(str(tmp_path)).copy(URL, "a")
+    assert files_in(tmp_path) == []
+
+
+def test_a_download_shorter_than_its_length_is_retried_then_reported(
+    tmp_path: Path, mocked: responses.RequestsMock
+) -> None:
+    mocked.get(URL, body=PNG, content_type="image/png", headers={"Content-Length": str(len(PNG) + 100)})
+    with pytest.raises(TengrStorageError, match=r"after 2 tries: download broke: .*IncompleteRead"):
+        ResultCopier(str(tmp_path), attempts=2).copy(URL, "a")
     assert files_in(tmp_path) == []
 
 
@@ -83,7 +114,9 @@ def test_an_image_over_the_cap_without_length_leaves_no_partial_file(
     tmp_path: Path, mocked: responses.RequestsMock
 ) -> None:
     mocked.get(URL, body=PNG, content_type="image/png")  # no Content-Length: the cap applies while streaming
-    with pytest.raises(TengrStorageError, match="is over the 4000-byte limit; not stored"):
+    with pytest.raises(
+        TengrStorageError, match=r"is over the 4000-byte limit \(max_image_bytes\); not stored"
+    ):
         ResultCopier(str(tmp_path), max_bytes=4000).copy(URL, "a")
     assert files_in(tmp_path) == []
 
@@ -93,6 +126,25 @@ def test_server_errors_are_retried_then_reported(tmp_path: Path, mocked: respons
     with pytest.raises(TengrStorageError, match=r"could not download .* after 2 tries"):
         ResultCopier(str(tmp_path), attempts=2).copy(URL, "a")
     assert files_in(tmp_path) == []
+
+
+def test_unwritable_destination_is_a_clear_error_before_any_download(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(TengrStorageError, match=r"output_path file://.*/file/sub cannot be created"):
+        check_destination(str(blocker / "sub"))
+
+
+@pytest.mark.parametrize(
+    ("bad", "rule"),
+    [
+        ("relative/folder", "a local path must be absolute"),
+        ("file://data/images", "an absolute path takes three slashes: file:///data/images"),
+    ],
+)
+def test_output_path_must_not_depend_on_the_working_directory(bad: str, rule: str) -> None:
+    with pytest.raises(ValueError, match=rule):
+        as_storage_path(bad)
 
 
 def test_unwritable_destination_is_a_clear_error(tmp_path: Path, mocked: responses.RequestsMock) -> None:
@@ -119,3 +171,44 @@ def test_style_dna_names_follow_the_request() -> None:
     assert first == style_dna_file_stem({"visualPrompt": "b", "description": "a"})
     assert first != style_dna_file_stem({"description": "c", "visualPrompt": "b"})
     assert first.startswith("style-dna_")
+
+
+class FakeStore:
+    """A filesystem whose ``info`` and ``exists`` answer as told, to check how the bucket test reads them."""
+
+    def __init__(self, info: BaseException | None, exists: bool | BaseException) -> None:
+        self._info, self._exists = info, exists
+
+    def info(self, name: str) -> dict[str, str]:
+        if self._info is not None:
+            raise self._info
+        return {"name": name}
+
+    def exists(self, name: str) -> bool:
+        if isinstance(self._exists, BaseException):
+            raise self._exists
+        return self._exists
+
+
+@pytest.mark.parametrize(
+    ("info", "exists", "missing"),
+    [
+        (None, False, False),  # info found it
+        (FileNotFoundError("b"), False, True),  # both say missing: certain
+        (FileNotFoundError("b"), True, False),  # older s3fs: info misses an empty bucket, exists finds it
+        (PermissionError("denied"), False, False),  # no right to look: the write decides
+        (FileNotFoundError("b"), PermissionError("denied"), False),
+    ],
+)
+def test_a_bucket_is_reported_missing_only_when_certain(
+    monkeypatch: pytest.MonkeyPatch, info: BaseException | None, exists: bool | BaseException, missing: bool
+) -> None:
+    from tengr_provider import storage
+
+    folder = types.SimpleNamespace(protocol="s3", bucket="aws_default@b", fs=FakeStore(info, exists))
+    monkeypatch.setattr(storage, "as_storage_path", lambda _: folder)
+    if missing:
+        with pytest.raises(TengrStorageError, match="bucket 'b' does not exist; create it or fix the path"):
+            check_destination("s3://aws_default@b/x")
+    else:
+        assert check_destination("s3://aws_default@b/x") is folder

@@ -12,7 +12,7 @@ import email.utils
 import json
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
@@ -29,12 +29,20 @@ from tengr_provider.exceptions import (
     TengrRateLimitError,
     TengrServerError,
 )
-from tengr_provider.models import ApiError
+from tengr_provider.models import (
+    ApiError,
+    PhotoPilotRequest,
+    TengrRequestValidationError,
+    webhook_url_problem,
+)
 
 #: Statuses that are worth another try: rate limits and transient server failures.
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_MAX_RETRIES = 5
+#: Backoff between retries: the first wait, doubling each retry up to the longest.
+DEFAULT_BACKOFF_INITIAL = 1.0
+DEFAULT_BACKOFF_MAX = 60.0
 #: How long one call keeps retrying 429s. A 429 means nothing was done, so waiting is always safe;
 #: counting 429s against ``max_retries`` instead made big batches fail under a rate limit.
 DEFAULT_RATE_LIMIT_TIMEOUT = 600.0
@@ -67,6 +75,10 @@ class ConnectionSettings:
         happened (5xx, a timeout, a dropped connection); retrying can create a second artwork.
     :param rate_limit_timeout: seconds one call keeps retrying 429 answers (they do not count
         against ``max_retries``).
+    :param allow_insecure_webhooks: accept webhook URLs that are plain http or point at a private host
+        (newer API revisions refuse them; older ones, private deployments and the emulator may not).
+    :param backoff_initial: first wait before a retry, in seconds; it doubles with each retry.
+    :param backoff_max: longest backoff wait, in seconds (a server's ``Retry-After`` is honoured as sent).
     """
 
     base_url: str
@@ -75,6 +87,9 @@ class ConnectionSettings:
     max_retries: int = DEFAULT_MAX_RETRIES
     retry_creates: bool = True
     rate_limit_timeout: float = DEFAULT_RATE_LIMIT_TIMEOUT
+    allow_insecure_webhooks: bool = False
+    backoff_initial: float = DEFAULT_BACKOFF_INITIAL
+    backoff_max: float = DEFAULT_BACKOFF_MAX
 
     def headers(self) -> dict[str, str]:
         """Headers sent with every call."""
@@ -109,10 +124,53 @@ def _extra(extras: Mapping[str, Any], name: str) -> Any:
     return None if value == "" else value
 
 
+_TRUE_WORDS = ("1", "true", "yes", "on")
+_FALSE_WORDS = ("0", "false", "no", "off")
+
+
 def _as_bool(value: Any) -> bool:
-    if isinstance(value, str):
-        return value.strip().lower() in ("1", "true", "yes", "on")
-    return bool(value)
+    """A switch from an extra: a boolean, 0/1, or one of the usual words (a typo must not read as off)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in _TRUE_WORDS + _FALSE_WORDS:
+        return value.strip().lower() in _TRUE_WORDS
+    raise ValueError(f"expected true or false, got {value!r}")
+
+
+def _as_number(value: Any) -> float:
+    """A number of seconds from an extra; a boolean is refused (``float(True)`` would read as 1)."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a number, got {value!r}")
+    return float(value)
+
+
+def _as_count(value: Any) -> int:
+    """A whole count from an extra (``"3"`` or ``3``); ``2.5`` and booleans are refused, not rounded."""
+    if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+        raise ValueError(f"expected a whole number, got {value!r}")
+    return int(value)
+
+
+_T = TypeVar("_T")
+
+
+def _resolve(
+    argument: Any, extras: Mapping[str, Any], name: str, default: _T, convert: Callable[[Any], _T]
+) -> _T:
+    """A hook argument if given, else the connection extra ``name`` if set, else ``default``.
+
+    :raises ValueError: naming ``name`` when the value cannot be converted (a typo in an extra must
+        fail the task with the field's name, not with a bare ``could not convert string to float``).
+    """
+    value = argument if argument is not None else _extra(extras, name)
+    if value is None:
+        return default
+    try:
+        return convert(value)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name}: {exc}") from None
 
 
 def settings_from_connection(
@@ -127,6 +185,9 @@ def settings_from_connection(
     max_retries: int | None = None,
     retry_creates: bool | None = None,
     rate_limit_timeout: float | None = None,
+    allow_insecure_webhooks: bool | None = None,
+    backoff_initial: float | None = None,
+    backoff_max: float | None = None,
 ) -> ConnectionSettings:
     """Resolve settings: hook arguments win over connection extras, which win over defaults."""
     if not password:
@@ -135,41 +196,55 @@ def settings_from_connection(
             f"connection {conn_id!r} has no API key",
             hint="put the tengr.ai API key in the connection's password field",
         )
-    extra_timeout = _extra(extras, "timeout")
-    extra_retries = _extra(extras, "max_retries")
-    extra_retry_creates = _extra(extras, "retry_creates")
-    extra_rate_limit_timeout = _extra(extras, "rate_limit_timeout")
     settings = ConnectionSettings(
         base_url=base_url_from_host(host, schema, port),
         api_key=password,
-        timeout=float(timeout if timeout is not None else extra_timeout or DEFAULT_TIMEOUT),
-        max_retries=int(
-            max_retries
-            if max_retries is not None
-            else (extra_retries if extra_retries is not None else DEFAULT_MAX_RETRIES)
+        timeout=_resolve(timeout, extras, "timeout", DEFAULT_TIMEOUT, _as_number),
+        max_retries=_resolve(max_retries, extras, "max_retries", DEFAULT_MAX_RETRIES, _as_count),
+        retry_creates=_resolve(retry_creates, extras, "retry_creates", True, _as_bool),
+        rate_limit_timeout=_resolve(
+            rate_limit_timeout, extras, "rate_limit_timeout", DEFAULT_RATE_LIMIT_TIMEOUT, _as_number
         ),
-        retry_creates=(
-            retry_creates
-            if retry_creates is not None
-            else (_as_bool(extra_retry_creates) if extra_retry_creates is not None else True)
+        allow_insecure_webhooks=_resolve(
+            allow_insecure_webhooks, extras, "allow_insecure_webhooks", False, _as_bool
         ),
-        rate_limit_timeout=float(
-            rate_limit_timeout
-            if rate_limit_timeout is not None
-            else (
-                extra_rate_limit_timeout
-                if extra_rate_limit_timeout is not None
-                else DEFAULT_RATE_LIMIT_TIMEOUT
-            )
+        backoff_initial=_resolve(
+            backoff_initial, extras, "backoff_initial", DEFAULT_BACKOFF_INITIAL, _as_number
         ),
+        backoff_max=_resolve(backoff_max, extras, "backoff_max", DEFAULT_BACKOFF_MAX, _as_number),
     )
-    if settings.timeout <= 0:
-        raise ValueError(f"timeout: must be > 0 seconds, got {settings.timeout:g}")
-    if settings.max_retries < 0:
-        raise ValueError(f"max_retries: must be >= 0, got {settings.max_retries}")
-    if settings.rate_limit_timeout < 0:
-        raise ValueError(f"rate_limit_timeout: must be >= 0 seconds, got {settings.rate_limit_timeout:g}")
+    problems = [
+        f"timeout: must be > 0 seconds, got {settings.timeout:g}" if settings.timeout <= 0 else "",
+        f"max_retries: must be >= 0, got {settings.max_retries}" if settings.max_retries < 0 else "",
+        f"rate_limit_timeout: must be >= 0 seconds, got {settings.rate_limit_timeout:g}"
+        if settings.rate_limit_timeout < 0
+        else "",
+        f"backoff_initial: must be > 0 seconds, got {settings.backoff_initial:g}"
+        if settings.backoff_initial <= 0
+        else "",
+        f"backoff_max: must be >= backoff_initial ({settings.backoff_initial:g} s), "
+        f"got {settings.backoff_max:g}"
+        if settings.backoff_max < settings.backoff_initial
+        else "",
+    ]
+    if any(problems):
+        raise ValueError(f"connection {conn_id!r}: " + "; ".join(p for p in problems if p))
     return settings
+
+
+def check_webhook(request: PhotoPilotRequest, settings: ConnectionSettings) -> None:
+    """Refuse a webhook tengr.ai would not call, unless the connection allows insecure webhooks.
+
+    :raises TengrRequestValidationError: naming the field and the rule, before any request is sent.
+    """
+    if request.webhook is None or settings.allow_insecure_webhooks:
+        return
+    problem = webhook_url_problem(request.webhook)
+    if problem is not None:
+        raise TengrRequestValidationError(
+            type(request).__name__,
+            [f"webhook: {problem} (allow_insecure_webhooks on the connection accepts it)"],
+        )
 
 
 @dataclass(frozen=True)
@@ -339,8 +414,6 @@ def retry_arguments(
     settings: ConnectionSettings,
     logger: WarningLogger,
     *,
-    backoff_initial: float,
-    backoff_max: float,
     max_retries: int | None = None,
 ) -> dict[str, Any]:
     """Keyword arguments for ``tenacity.Retrying`` / ``AsyncRetrying``, the same for both transports."""
@@ -382,7 +455,7 @@ def retry_arguments(
 
     return {
         "stop": stop,
-        "wait": RetryWait(backoff_initial, backoff_max),
+        "wait": RetryWait(settings.backoff_initial, settings.backoff_max),
         "retry": should_retry,
         "before_sleep": before_sleep,
         "reraise": True,

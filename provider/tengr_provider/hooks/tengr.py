@@ -31,6 +31,7 @@ from tengr_provider.hooks import _shared_connector
 from tengr_provider.hooks._api import (
     ApiCall,
     ConnectionSettings,
+    check_webhook,
     connection_error,
     error_from_response,
     parse_response,
@@ -59,6 +60,12 @@ _ModelT = TypeVar("_ModelT", bound=BaseModel)
 def _artwork_call(artwork_id: str) -> ApiCall:
     if not isinstance(artwork_id, str) or not artwork_id.strip():
         raise ValueError(f"artwork_id: must be a non-empty string, got {artwork_id!r}")
+    if artwork_id.strip() in ("None", "null", "undefined"):
+        # What a template renders from a missing XCom; asking the API would only answer 404.
+        raise ValueError(
+            f"artwork_id: must be an artwork id, got {artwork_id!r} (a template that rendered a "
+            "missing value? check the upstream task's return value)"
+        )
     return ApiCall("GET", f"/v1/artworks/{quote(artwork_id.strip(), safe='')}")
 
 
@@ -89,8 +96,12 @@ class _TengrHookBase(BaseHook):
         duplicate artwork; overrides the ``retry_creates`` extra (default True).
     :param rate_limit_timeout: seconds one call keeps retrying 429 answers; overrides the
         ``rate_limit_timeout`` extra (default 600).
-    :param backoff_initial: first backoff wait in seconds (doubles each retry, with jitter).
-    :param backoff_max: longest backoff wait in seconds (a server's ``Retry-After`` is honoured as sent).
+    :param allow_insecure_webhooks: accept http webhooks and webhooks on private hosts; overrides the
+        ``allow_insecure_webhooks`` extra (default False).
+    :param backoff_initial: first backoff wait in seconds (doubles each retry, with jitter); overrides
+        the ``backoff_initial`` extra (default 1).
+    :param backoff_max: longest backoff wait in seconds (a server's ``Retry-After`` is honoured as sent);
+        overrides the ``backoff_max`` extra (default 60).
     """
 
     conn_name_attr = "tengr_conn_id"
@@ -106,17 +117,21 @@ class _TengrHookBase(BaseHook):
         max_retries: int | None = None,
         retry_creates: bool | None = None,
         rate_limit_timeout: float | None = None,
-        backoff_initial: float = 1.0,
-        backoff_max: float = 60.0,
+        allow_insecure_webhooks: bool | None = None,
+        backoff_initial: float | None = None,
+        backoff_max: float | None = None,
     ) -> None:
         super().__init__()
         self.tengr_conn_id = tengr_conn_id
-        self._timeout = timeout
-        self._max_retries = max_retries
-        self._retry_creates = retry_creates
-        self._rate_limit_timeout = rate_limit_timeout
-        self.backoff_initial = backoff_initial
-        self.backoff_max = backoff_max
+        self._overrides: dict[str, Any] = {
+            "timeout": timeout,
+            "max_retries": max_retries,
+            "retry_creates": retry_creates,
+            "rate_limit_timeout": rate_limit_timeout,
+            "allow_insecure_webhooks": allow_insecure_webhooks,
+            "backoff_initial": backoff_initial,
+            "backoff_max": backoff_max,
+        }
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(tengr_conn_id={self.tengr_conn_id!r})"
@@ -129,21 +144,11 @@ class _TengrHookBase(BaseHook):
             port=conn.port,
             password=conn.password,
             extras=extras,
-            timeout=self._timeout,
-            max_retries=self._max_retries,
-            retry_creates=self._retry_creates,
-            rate_limit_timeout=self._rate_limit_timeout,
+            **self._overrides,
         )
 
     def _retry_arguments(self, call: ApiCall, settings: ConnectionSettings, max_retries: int | None) -> Any:
-        return retry_arguments(
-            call,
-            settings,
-            self.log,
-            backoff_initial=self.backoff_initial,
-            backoff_max=self.backoff_max,
-            max_retries=max_retries,
-        )
+        return retry_arguments(call, settings, self.log, max_retries=max_retries)
 
 
 class TengrHook(_TengrHookBase):
@@ -245,8 +250,13 @@ class TengrHook(_TengrHookBase):
         return retrying(self._send_once, call)
 
     def create_photo_pilot(self, request: PhotoPilotRequest | dict[str, Any]) -> Artwork:
-        """Start a photo-pilot (image-to-image) artwork; it finishes later, see :meth:`wait_for_artwork`."""
-        body = parse_request(PhotoPilotRequest, request).to_api()
+        """Start a photo-pilot (image-to-image) artwork; it finishes later, see :meth:`wait_for_artwork`.
+
+        A ``webhook`` must be https on a public host unless the connection allows insecure webhooks.
+        """
+        parsed = parse_request(PhotoPilotRequest, request)
+        check_webhook(parsed, self.settings)
+        body = parsed.to_api()
         call = ApiCall("POST", "/v1/artworks/photo-pilot", body=body, creates=True)
         return parse_response(Artwork, self._call(call), call)
 

@@ -24,7 +24,7 @@ from tengr_provider.exceptions import (
 from tengr_provider.hooks.tengr import TengrHook
 from tengr_provider.links import RESULT_URL_XCOM_KEY, TengrResultImageLink
 from tengr_provider.models import ApiRequest, Artwork, ArtworkStatus, parse_request
-from tengr_provider.storage import DEFAULT_MAX_IMAGE_BYTES, ResultCopier, as_storage_path
+from tengr_provider.storage import DEFAULT_MAX_IMAGE_BYTES, ResultCopier, check_destination
 from tengr_provider.triggers.artwork import TengrArtworkTrigger
 from tengr_provider.version_compat import AirflowException, BaseOperator, ResumableJobMixin, conf
 
@@ -71,6 +71,8 @@ class TengrBaseOperator(ResumableJobMixin, BaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        if not isinstance(max_image_bytes, int) or max_image_bytes <= 0:
+            raise ValueError(f"max_image_bytes: must be a positive number of bytes, got {max_image_bytes!r}")
         self.tengr_conn_id = tengr_conn_id
         self.output_path = output_path
         self.max_image_bytes = max_image_bytes
@@ -88,11 +90,12 @@ class TengrBaseOperator(ResumableJobMixin, BaseOperator):
     def execute(self, context: Context) -> Any:
         """Validate, submit (or reconnect), wait, store; see :meth:`execute_resumable`.
 
-        ``output_path`` is checked first: a destination that cannot be opened must fail the task
-        before a credit is spent, not after the artwork exists.
+        ``output_path`` is checked first: a destination that cannot be opened, created or written (an
+        unknown scheme, an unwritable folder, a missing bucket) must fail the task before a credit is
+        spent, not after the artwork exists.
         """
         if self.output_path is not None:
-            as_storage_path(self.output_path)
+            check_destination(self.output_path)
         # The extra link reads this key when the try ends; give it a value before anything can fail,
         # so Airflow does not log a missing XCom for tries that end before a result exists.
         context["ti"].xcom_push(key=RESULT_URL_XCOM_KEY, value="")

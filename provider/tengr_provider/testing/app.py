@@ -32,7 +32,7 @@ from tengr_provider.models import (
 )
 from tengr_provider.testing.config import EmulatorConfig
 from tengr_provider.testing.faults import FaultPlan
-from tengr_provider.testing.images import CONTENT_TYPES, ENCODERS, ImageCache, webp_available
+from tengr_provider.testing.images import CONTENT_TYPES, ENCODERS, ImageCache, pad_png, webp_available
 from tengr_provider.testing.responses import (
     DROP,
     Response,
@@ -49,7 +49,7 @@ from tengr_provider.testing.sizes import (
     style_dna_size,
     upscaled_size,
 )
-from tengr_provider.testing.stats import DROPPED, StatsRecorder
+from tengr_provider.testing.stats import BROKEN, DROPPED, StatsRecorder
 from tengr_provider.testing.store import FILES_PREFIX, ArtworkStore, OutOfCreditsError, iso_timestamp
 
 log = logging.getLogger(__name__)
@@ -62,6 +62,12 @@ SAMPLES_PREFIX = "/samples/"
 #: Largest edge of a sample image; big enough for an over-cap upscaling source, small enough to encode.
 MAX_SAMPLE_EDGE = 10_000
 _SAMPLE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}\.png")
+#: What a result-image URL serves under the ``file_not_image_rate`` fault: a CDN's error page, with 200.
+HTML_CONTENT_TYPE = "text/html; charset=utf-8"
+NOT_AN_IMAGE_PAGE = (
+    b"<!DOCTYPE html><html><head><title>Service Unavailable</title></head>"
+    b"<body><h1>Service Unavailable</h1><p>The origin could not be reached.</p></body></html>"
+)
 
 
 @dataclass(frozen=True)
@@ -141,7 +147,12 @@ class EmulatorApp:
         except Exception:
             log.exception("tengr emulator: %s %s failed", request.method, request.path)
             response = nest_error(500, "Internal server error")
-        self._stats.request(match.key, DROPPED if response.drop else response.status)
+        outcome: int | str = response.status
+        if response.drop:
+            outcome = DROPPED
+        elif response.cut_after is not None:
+            outcome = BROKEN
+        self._stats.request(match.key, outcome)
         return response
 
     def refuse(self, method: str, path: str, response: Response) -> Response:
@@ -274,7 +285,14 @@ class EmulatorApp:
             return not_found(f"File {params['name']} not found or expired")
         encode = ENCODERS[file.image_format]
         data = self._images.get(file.name, lambda: encode(file.size, file.name))
-        return Response(200, data, CONTENT_TYPES[file.image_format])
+        if file.image_format == "png":
+            data = pad_png(data, self._config.file_padding_bytes)
+        chunked = self._config.file_chunked
+        fault = self._faults.file_fault() if request.method == "GET" else None
+        if fault == "not_image":
+            return Response(200, NOT_AN_IMAGE_PAGE, HTML_CONTENT_TYPE, chunked=chunked)
+        cut_after = len(data) // 2 if fault == "break" else None
+        return Response(200, data, CONTENT_TYPES[file.image_format], cut_after=cut_after, chunked=chunked)
 
     def _sample(self, request: Request, params: Mapping[str, str]) -> Response:
         name = params["name"]

@@ -47,6 +47,10 @@ def build_parser() -> argparse.ArgumentParser:
     add("--drop-rate", type=float, default=0.0, help="share of API requests dropped without an answer")
     add("--failure-rate", type=float, default=0.0, help="share of artworks that end failed")
     add("--cancel-rate", type=float, default=0.0, help="share of photo-pilot artworks that end canceled")
+    add("--file-break-rate", type=float, default=0.0, help="share of image downloads cut off halfway")
+    add("--file-not-image-rate", type=float, default=0.0, help="share of image downloads answered with HTML")
+    add("--file-padding-bytes", type=int, default=0, help="bytes of padding added to every PNG result")
+    add("--file-chunked", action="store_true", help="send result images chunked, without Content-Length")
     add("--quiet", action="store_true", help="do not log each request to stderr")
     return parser
 
@@ -71,6 +75,10 @@ def _config(args: argparse.Namespace) -> EmulatorConfig:
         drop_rate=args.drop_rate,
         failure_rate=args.failure_rate,
         cancel_rate=args.cancel_rate,
+        file_break_rate=args.file_break_rate,
+        file_not_image_rate=args.file_not_image_rate,
+        file_padding_bytes=args.file_padding_bytes,
+        file_chunked=args.file_chunked,
     )
 
 

@@ -39,6 +39,14 @@ class EmulatorConfig:
     :param drop_rate: share of API requests whose connection is closed without any answer.
     :param failure_rate: share of photo-pilot and upscaling artworks that end ``failed``.
     :param cancel_rate: share of photo-pilot artworks that end ``canceled``.
+    :param file_break_rate: share of result-image downloads whose connection is closed halfway through
+        the body (the headers promised the whole image).
+    :param file_not_image_rate: share of result-image downloads answered 200 with an HTML error page,
+        as a CDN or captive portal does.
+    :param file_padding_bytes: bytes added to every PNG result inside a private ancillary chunk, so the
+        image stays decodable but is as large as a test of a size cap needs.
+    :param file_chunked: send result images with ``Transfer-Encoding: chunked`` and no
+        ``Content-Length``, so a client learns their size only by reading them.
     """
 
     host: str = "127.0.0.1"
@@ -59,6 +67,10 @@ class EmulatorConfig:
     drop_rate: float = 0.0
     failure_rate: float = 0.0
     cancel_rate: float = 0.0
+    file_break_rate: float = 0.0
+    file_not_image_rate: float = 0.0
+    file_padding_bytes: int = 0
+    file_chunked: bool = False
 
     def __post_init__(self) -> None:
         problems = [*self._share_problems(), *self._amount_problems()]
@@ -73,6 +85,8 @@ class EmulatorConfig:
             "drop_rate": self.drop_rate,
             "failure_rate": self.failure_rate,
             "cancel_rate": self.cancel_rate,
+            "file_break_rate": self.file_break_rate,
+            "file_not_image_rate": self.file_not_image_rate,
         }
         problems = [
             f"{name}: must be between 0 and 1, got {value}"
@@ -81,6 +95,8 @@ class EmulatorConfig:
         ]
         if self.failure_rate + self.cancel_rate > 1:
             problems.append("failure_rate + cancel_rate: must not exceed 1")
+        if self.file_break_rate + self.file_not_image_rate > 1:
+            problems.append("file_break_rate + file_not_image_rate: must not exceed 1")
         return problems
 
     def _amount_problems(self) -> list[str]:
@@ -101,6 +117,8 @@ class EmulatorConfig:
             problems.append(f"results_per_artwork: must be >= 1, got {self.results_per_artwork}")
         if self.credits is not None and self.credits < 0:
             problems.append(f"credits: must be >= 0, got {self.credits}")
+        if self.file_padding_bytes < 0:
+            problems.append(f"file_padding_bytes: must be >= 0, got {self.file_padding_bytes}")
         return problems
 
     @property

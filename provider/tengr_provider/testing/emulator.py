@@ -53,6 +53,10 @@ class TengrEmulator:
         drop_rate: float = 0.0,
         failure_rate: float = 0.0,
         cancel_rate: float = 0.0,
+        file_break_rate: float = 0.0,
+        file_not_image_rate: float = 0.0,
+        file_padding_bytes: int = 0,
+        file_chunked: bool = False,
     ) -> None:
         self.config = EmulatorConfig(
             host=host,
@@ -73,6 +77,10 @@ class TengrEmulator:
             drop_rate=drop_rate,
             failure_rate=failure_rate,
             cancel_rate=cancel_rate,
+            file_break_rate=file_break_rate,
+            file_not_image_rate=file_not_image_rate,
+            file_padding_bytes=file_padding_bytes,
+            file_chunked=file_chunked,
         )
         self._stats = StatsRecorder()
         self._store = ArtworkStore(self.config)

@@ -12,12 +12,15 @@ import random
 import threading
 import time
 from collections.abc import Callable
+from typing import Literal
 
 from tengr_provider.models import ArtworkStatus
 from tengr_provider.testing.config import EmulatorConfig
 
 #: The server errors a failing API request answers with (504 is reserved for the synchronous routes).
 SERVER_ERROR_STATUSES = (500, 502, 503)
+#: What can go wrong with a result-image download: cut off halfway, or an HTML page instead.
+FileFault = Literal["break", "not_image"]
 
 
 class TokenBucket:
@@ -108,6 +111,18 @@ class FaultPlan:
             return ArtworkStatus.CANCELED
         share_failed = config.failure_rate / (config.failure_rate + config.cancel_rate)
         return ArtworkStatus.FAILED if self._chance("outcome-kind", share_failed) else ArtworkStatus.CANCELED
+
+    def file_fault(self) -> FileFault | None:
+        """What goes wrong with this result-image download, if anything: one draw per download."""
+        config = self._config
+        if not self._chance("file", config.file_break_rate + config.file_not_image_rate):
+            return None
+        if config.file_not_image_rate == 0:
+            return "break"
+        if config.file_break_rate == 0:
+            return "not_image"
+        share_break = config.file_break_rate / (config.file_break_rate + config.file_not_image_rate)
+        return "break" if self._chance("file-kind", share_break) else "not_image"
 
     def upscaling_outcome(self) -> ArtworkStatus:
         """The status of a new upscaling artwork: ``done``, or ``failed`` for the failure share."""

@@ -87,6 +87,22 @@ def encode_png(size: Size, key: str) -> bytes:
     return _PNG_SIGNATURE + _chunk(b"IHDR", header) + _chunk(b"IDAT", bytes(idat)) + _chunk(b"IEND", b"")
 
 
+#: A private, ancillary, safe-to-copy PNG chunk type: decoders skip it (PNG spec, section 5.4).
+_PADDING_CHUNK = b"paDd"
+
+
+def pad_png(data: bytes, padding: int) -> bytes:
+    """``data`` (a PNG) grown by ``padding`` bytes that every decoder skips, so it stays a valid image.
+
+    :param data: a PNG file as :func:`encode_png` writes it (ending with the 12-byte IEND chunk).
+    :param padding: bytes to add; the chunk's 12 bytes of framing count towards it.
+    """
+    if padding <= 0:
+        return data
+    payload = bytes(max(0, padding - 12))
+    return data[:-12] + _chunk(_PADDING_CHUNK, payload) + data[-12:]
+
+
 def encode_webp(size: Size, key: str) -> bytes:
     """A WebP image of ``size`` with the same bands as :func:`encode_png`, encoded by Pillow.
 

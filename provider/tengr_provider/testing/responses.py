@@ -19,6 +19,9 @@ class Response:
     :param content_type: the ``Content-Type`` header.
     :param headers: more headers, e.g. ``Retry-After``.
     :param drop: close the connection without answering at all (the injected "dropped" fault).
+    :param cut_after: send only this many bytes of the body, then close the connection (the headers
+        still announce all of it): a download that breaks mid-stream.
+    :param chunked: send the body with ``Transfer-Encoding: chunked`` instead of a ``Content-Length``.
     """
 
     status: int
@@ -26,6 +29,8 @@ class Response:
     content_type: str = JSON_CONTENT_TYPE
     headers: tuple[tuple[str, str], ...] = ()
     drop: bool = False
+    cut_after: int | None = None
+    chunked: bool = False
 
 
 #: Close the connection without an answer.

@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 
 #: Largest request body read; the API's JSON bodies are a few hundred bytes.
 MAX_BODY_BYTES = 1 << 20
+#: Size of one chunk of a chunked answer.
+_CHUNK_BYTES = 64 << 10
 #: An idle keep-alive connection is closed after this many seconds, so abandoned ones free their thread.
 IDLE_TIMEOUT_SECONDS = 120.0
 _HOST_HEADER = re.compile(r"[A-Za-z0-9.\-]+(:\d{1,5})?|\[[0-9A-Fa-f:.]+\](:\d{1,5})?")
@@ -94,28 +96,47 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
         return host if _HOST_HEADER.fullmatch(host) else self.server.netloc
 
     def _send(self, response: Response) -> None:
-        """Write the whole answer in one ``sendall`` (see the module docstring for why)."""
+        """Write the whole answer in one ``sendall`` (see the module docstring for why).
+
+        A response with ``cut_after`` sends that much of its body and hangs up; a chunked one frames
+        its body in chunks instead of announcing its length.
+        """
         try:
             reason = HTTPStatus(response.status).phrase
         except ValueError:
             reason = ""
+        length = "Transfer-Encoding: chunked" if response.chunked else f"Content-Length: {len(response.body)}"
         lines = [
             f"HTTP/1.1 {response.status} {reason}",
             f"Server: {self.version_string()}",
             f"Date: {self.date_time_string()}",
             f"Content-Type: {response.content_type}",
-            f"Content-Length: {len(response.body)}",
+            length,
             *(f"{name}: {value}" for name, value in response.headers),
         ]
         if self.close_connection:
             lines.append("Connection: close")
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-        self.wfile.write(head if self.command == "HEAD" else head + response.body)
+        body = response.body if response.cut_after is None else response.body[: response.cut_after]
+        if response.chunked:
+            body = _chunked(body, last=response.cut_after is None)
+        self.wfile.write(head if self.command == "HEAD" else head + body)
+        if response.cut_after is not None:
+            self.close_connection = True  # the rest never comes: the client sees the stream break
         self.log_request(response.status)
 
     def log_message(self, format: str, *args: object) -> None:
         """Access lines go to logging at DEBUG (the CLI shows them), never to stderr directly."""
         log.debug("%s %s", self.address_string(), format % args)
+
+
+def _chunked(body: bytes, *, last: bool, size: int = _CHUNK_BYTES) -> bytes:
+    """``body`` framed as HTTP/1.1 chunks, with the closing zero-length chunk when ``last``."""
+    frames = [
+        f"{len(piece):x}\r\n".encode() + piece + b"\r\n"
+        for piece in (body[start : start + size] for start in range(0, len(body), size))
+    ]
+    return b"".join(frames) + (b"0\r\n\r\n" if last else b"")
 
 
 class EmulatorHTTPServer(ThreadingHTTPServer):

@@ -13,6 +13,8 @@ from typing import Any
 
 #: The status recorded for a request whose connection was closed without an answer.
 DROPPED = "dropped"
+#: The status recorded for an answer whose body was cut off halfway (the connection then closed).
+BROKEN = "broken"
 
 
 @dataclass(frozen=True)

@@ -50,8 +50,10 @@ unit: install
 
 test: lint typecheck unit
 
+# The fault-injection suite (marker `faults`) runs on the main target only: it tests the provider's own
+# retry and storage code, which does not change with Airflow, and costs 11 minutes on 3.0.6's slower dag.test().
 test-floor: install-floor
-	$(FLOOR_VENV)/bin/pytest -p no:cacheprovider
+	$(FLOOR_VENV)/bin/pytest -p no:cacheprovider -m "not faults"
 
 demo: install
 	$(VENV)/bin/python scripts/demo.py

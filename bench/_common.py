@@ -143,6 +143,17 @@ class EmulatorProcess:
         return data
 
 
+def stop_process(process: subprocess.Popen[str]) -> None:
+    """Stop a helper process: SIGTERM so it cleans up, SIGKILL if it has not ended within 30 s."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=30)
+
+
 @contextmanager
 def emulator_process(*options: str, startup_timeout: float = 60) -> Iterator[EmulatorProcess]:
     """Start ``python -m tengr_provider.testing --port 0 --quiet <options>`` and stop it afterwards.
@@ -167,13 +178,7 @@ def emulator_process(*options: str, startup_timeout: float = 60) -> Iterator[Emu
         yield EmulatorProcess(url, process)
     finally:
         watchdog.cancel()
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=30)
+        stop_process(process)
 
 
 def create_artworks(base_url: str, count: int, *, deadline_seconds: float = 300) -> list[str]:

@@ -33,6 +33,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 
+from bench._common import stop_process
+
 
 def write_self_signed_certificate(folder: Path) -> tuple[Path, Path]:
     """A throw-away certificate for 127.0.0.1 as (cert, key) files; ``cryptography`` comes with Airflow."""
@@ -85,13 +87,7 @@ def tls_proxy(target_port: int, cert: Path, key: Path, rtt_ms: float = 0.0) -> I
         yield f"https://127.0.0.1:{line.split()[-1]}"
     finally:
         watchdog.cancel()
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=30)
+        stop_process(process)
 
 
 def _pump(source: socket.socket, sink: socket.socket, delay: float) -> None:

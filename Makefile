@@ -11,6 +11,7 @@ FLOOR_VENV ?= .venv-floor
 # the floor suite installs it so that path is tested too.
 FLOOR_EXTRA_PACKAGES = apache-airflow-providers-fab
 CHECKED_PATHS = provider tests dags_examples scripts bench
+comma := ,
 
 # $(call install,venv,airflow version,extras,more packages)
 define install
@@ -22,12 +23,13 @@ define install
 	@touch $(1)/.installed
 endef
 
-.PHONY: help install install-floor test test-floor lint typecheck unit demo bench freeze-constraints clean
+.PHONY: help install install-floor install-deployment test test-floor test-deployment lint typecheck unit demo bench freeze-constraints clean
 
 help:
 	@echo "make demo        run the example pipeline (local emulator, or tengr.ai when TENGR_API_KEY is set)"
 	@echo "make test        lint, type-check and run the whole suite on Airflow $(AIRFLOW_VERSION)"
 	@echo "make test-floor  run the suite on Airflow $(FLOOR_AIRFLOW_VERSION), the oldest supported"
+	@echo "make test-deployment  CeleryExecutor, Redis, PostgreSQL, two triggerers, two workers, S3 (about 8 min)"
 
 $(VENV)/.installed: pyproject.toml constraints/airflow-$(AIRFLOW_VERSION).txt
 	$(call install,$(VENV),$(AIRFLOW_VERSION),dev)
@@ -35,8 +37,14 @@ $(VENV)/.installed: pyproject.toml constraints/airflow-$(AIRFLOW_VERSION).txt
 $(FLOOR_VENV)/.installed: pyproject.toml constraints/airflow-$(FLOOR_AIRFLOW_VERSION).txt
 	$(call install,$(FLOOR_VENV),$(FLOOR_AIRFLOW_VERSION),tests,$(FLOOR_EXTRA_PACKAGES))
 
+$(VENV)/.installed-deployment: $(VENV)/.installed
+	bash tests/deployment/install-services.sh
+	$(call install,$(VENV),$(AIRFLOW_VERSION),dev$(comma)deployment)
+	@touch $@
+
 install: $(VENV)/.installed
 install-floor: $(FLOOR_VENV)/.installed
+install-deployment: $(VENV)/.installed-deployment
 
 lint: install
 	$(VENV)/bin/ruff check $(CHECKED_PATHS)
@@ -55,6 +63,11 @@ test: lint typecheck unit
 test-floor: install-floor
 	$(FLOOR_VENV)/bin/pytest -p no:cacheprovider -m "not faults"
 
+# A production-shaped deployment on loopback (tests/deployment): the services are installed from Debian's
+# packages when missing, started in temporary folders, health-checked and stopped at the end.
+test-deployment: install-deployment
+	$(VENV)/bin/pytest -p no:cacheprovider -m deployment tests/deployment -s
+
 demo: install
 	$(VENV)/bin/python scripts/demo.py
 
@@ -64,6 +77,7 @@ bench: install
 
 CONSTRAINTS_HEADER_1 = \# A freeze of a green venv (make freeze-constraints AIRFLOW_VERSION=...). aiohttp is held below 3.14:
 CONSTRAINTS_HEADER_2 = \# aioresponses 0.7.9, the async HTTP mock of the unit tests, cannot build aiohttp 3.14 responses.
+CONSTRAINTS_HEADER_3 = \# celery is held below 5.7: apache-airflow-providers-celery 3.26 imports a name 5.7 removed.
 # An old Airflow breaks at run time on today's libraries (fastapi, universal-pathlib, ...), so its set is
 # resolved as of its release date, the way its own constraints were; common-compat is the exception we need.
 FREEZE_FLAGS_3.0.6 = --exclude-newer 2025-09-15 \
@@ -74,8 +88,9 @@ freeze-constraints:
 	rm -rf /tmp/tengr-freeze && $(PYTHON) -m venv /tmp/tengr-freeze
 	/tmp/tengr-freeze/bin/python -m pip install --quiet uv
 	/tmp/tengr-freeze/bin/uv pip install --quiet --python /tmp/tengr-freeze/bin/python $(FREEZE_FLAGS_$(AIRFLOW_VERSION)) \
-		"apache-airflow==$(AIRFLOW_VERSION)" "aiohttp<3.14" -e ".[dev]" $(if $(filter $(FLOOR_AIRFLOW_VERSION),$(AIRFLOW_VERSION)),$(FLOOR_EXTRA_PACKAGES))
-	printf '%s\n' "$(CONSTRAINTS_HEADER_1)" "$(CONSTRAINTS_HEADER_2)" > constraints/airflow-$(AIRFLOW_VERSION).txt
+		"apache-airflow==$(AIRFLOW_VERSION)" "aiohttp<3.14" "celery<5.7" \
+		-e ".[dev$(if $(filter $(FLOOR_AIRFLOW_VERSION),$(AIRFLOW_VERSION)),,$(comma)deployment)]" $(if $(filter $(FLOOR_AIRFLOW_VERSION),$(AIRFLOW_VERSION)),$(FLOOR_EXTRA_PACKAGES))
+	printf '%s\n' "$(CONSTRAINTS_HEADER_1)" "$(CONSTRAINTS_HEADER_2)" "$(CONSTRAINTS_HEADER_3)" > constraints/airflow-$(AIRFLOW_VERSION).txt
 	/tmp/tengr-freeze/bin/uv pip freeze --python /tmp/tengr-freeze/bin/python --exclude-editable \
 		>> constraints/airflow-$(AIRFLOW_VERSION).txt
 

@@ -3,12 +3,14 @@
 photo-pilot runs once per photo (dynamic task mapping) and waits in the triggerer, so a catalogue of
 hundreds of photos holds no worker slots while tengr.ai works. Each result is upscaled and every
 image is copied under ``output_path`` before the URLs expire. Runs unchanged against tengr.ai (API key
-in the ``tengr_default`` connection) or the local emulator (``make demo``).
+in the ``tengr_default`` connection) or the local emulator (``make demo``). It runs daily, and from
+the Trigger button with other photos; its templates use only names every kind of run has.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+import os
+from datetime import datetime, timedelta
 from typing import Any
 
 from airflow.sdk import DAG, Asset, Param, task
@@ -19,7 +21,7 @@ PRINT_READY = Asset("tengr://catalog/print-ready")
 
 with DAG(
     dag_id="tengr_catalog_refresh",
-    schedule=None,
+    schedule="@daily",
     start_date=datetime(2026, 1, 1),
     catchup=False,
     tags=["tengr", "example"],
@@ -33,7 +35,11 @@ with DAG(
             type="array",
             description="Source photos (http(s) URLs tengr.ai can fetch).",
         ),
-        "output_path": Param("file:///tmp/tengr/catalog", type="string", description="Where images go."),
+        "output_path": Param(
+            os.environ.get("TENGR_EXAMPLES_OUTPUT", "file:///tmp/tengr") + "/catalog",
+            type="string",
+            description="Where images go: shared storage (s3://...) when workers run on several machines.",
+        ),
     },
 ):
 
@@ -55,7 +61,10 @@ with DAG(
         deferrable=True,
         poll_interval=5,
         timeout=1800,
+        # Retries are for what can pass on a second try (an outage outlasting the hook's retries); a
+        # retry reconnects to the artwork already created instead of paying again.
         retries=2,
+        retry_delay=timedelta(minutes=1),
     ).expand(image_url=product_photos())
 
     upscaled = TengrUpscaleOperator.partial(
@@ -65,6 +74,7 @@ with DAG(
         deferrable=True,
         poll_interval=5,
         retries=2,
+        retry_delay=timedelta(minutes=1),
         outlets=[PRINT_READY],
     ).expand(image_url=restyled.output.map(lambda artwork: artwork["results"][0]))
 

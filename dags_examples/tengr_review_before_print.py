@@ -15,6 +15,7 @@ point ``photo_base_url`` at photos tengr.ai can fetch.
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -44,7 +45,11 @@ with DAG(
     tags=["tengr", "example", "human-in-the-loop"],
     params={
         "photo_base_url": Param("https://images.example.com/catalog", type="string"),
-        "output_path": Param("file:///tmp/tengr/review", type="string", description="Where images go."),
+        "output_path": Param(
+            os.environ.get("TENGR_EXAMPLES_OUTPUT", "file:///tmp/tengr") + "/review",
+            type="string",
+            description="Where images go: shared storage (s3://...) when workers run on several machines.",
+        ),
     },
 ):
 

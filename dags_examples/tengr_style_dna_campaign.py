@@ -2,12 +2,17 @@
 
 style-dna answers at once, but its image URL expires (``expiresAt``): each image is copied to
 ``output_path`` in the same task, and the task emits an Asset event so downstream DAGs (publishing,
-review) run when the campaign's images are in place.
+review) run when the campaign's images are in place. The event carries the stored files, so the
+publishing DAG acts on exactly the new images.
+
+Output folders are dated by ``dag_run.run_after``, which every run has: a run triggered without a
+logical date (the UI's Trigger button, the REST API) and an asset-triggered run have no ``ds``.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+import os
+from datetime import datetime, timedelta
 from typing import Any
 
 from airflow.sdk import DAG, Asset, Param, task
@@ -32,7 +37,11 @@ with DAG(
             ],
             type="array",
         ),
-        "output_path": Param("file:///tmp/tengr/campaign", type="string"),
+        "output_path": Param(
+            os.environ.get("TENGR_EXAMPLES_OUTPUT", "file:///tmp/tengr") + "/campaign",
+            type="string",
+            description="Where images go: shared storage (s3://...) when workers run on several machines.",
+        ),
     },
 ):
 
@@ -46,8 +55,11 @@ with DAG(
         anchor_image_url="{{ params.anchor_image_url }}",
         aspect_ratio="4:3",
         image_format="webp",
-        output_path="{{ params.output_path }}/{{ ds }}",
+        output_path="{{ params.output_path }}/{{ dag_run.run_after | ds }}",
+        # For what can pass on a second try (an outage longer than the hook's own retries); a template
+        # or request error fails every try the same way, so check a DAG with `airflow dags test` first.
         retries=2,
+        retry_delay=timedelta(minutes=1),
         outlets=[CAMPAIGN_IMAGES],
     ).expand(description=descriptions())
 
@@ -61,10 +73,12 @@ with DAG(
 ):
 
     @task
-    def publish(**context: Any) -> int:
-        """Runs when the campaign's images have landed; here it only counts the triggering events."""
+    def publish(**context: Any) -> list[str]:
+        """Runs when the campaign's images have landed: one event per image, its files in the extra."""
         events = context["triggering_asset_events"][CAMPAIGN_IMAGES]
-        print(f"{len(events)} campaign image event(s) ready to publish")
-        return len(events)
+        files = [uri for event in events for uri in event.extra.get("files", [])]
+        for uri in files:
+            print(f"publishing {uri}")
+        return files
 
     publish()

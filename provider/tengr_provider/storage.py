@@ -77,6 +77,11 @@ def as_storage_path(output_path: str | ObjectStoragePath) -> ObjectStoragePath:
     return path
 
 
+def is_local(folder: ObjectStoragePath) -> bool:
+    """Whether ``folder`` is on the machine's own disk (``file://``), not in shared object storage."""
+    return str(folder.protocol) in _LOCAL_PROTOCOLS
+
+
 def check_destination(output_path: str | ObjectStoragePath) -> ObjectStoragePath:
     """Fail early, before anything is paid for, when ``output_path`` certainly cannot be written.
 
@@ -88,7 +93,7 @@ def check_destination(output_path: str | ObjectStoragePath) -> ObjectStoragePath
     :raises TengrStorageError: the folder cannot be created or written, or the bucket does not exist.
     """
     folder = as_storage_path(output_path)
-    if folder.protocol in _LOCAL_PROTOCOLS:
+    if is_local(folder):
         _prepare_local_folder(folder)
         return folder
     # Older Airflow (3.0) keeps the connection id in it: ``aws_default@my-bucket``.

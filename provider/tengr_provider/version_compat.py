@@ -13,6 +13,7 @@ from airflow.providers.common.compat.connection import get_async_connection, get
 from airflow.providers.common.compat.sdk import (
     AirflowException,
     AirflowSensorTimeout,
+    Asset,
     BaseHook,
     BaseOperator,
     BaseOperatorLink,
@@ -34,6 +35,7 @@ from airflow.providers.common.compat.sdk import (
 __all__ = [
     "AirflowException",
     "AirflowSensorTimeout",
+    "Asset",
     "BaseHook",
     "BaseOperator",
     "BaseOperatorLink",

@@ -18,6 +18,7 @@ class DagRunOutcome:
     task_states: dict[str, str]
     tries: dict[str, int]
     return_values: dict[str, Any]
+    run_id: str
 
 
 def dag_bag() -> Any:
@@ -60,7 +61,7 @@ def run_dag(dag_id: str, conf: dict[str, Any] | None = None) -> DagRunOutcome:
             )
             if row is not None:
                 values[_key(ti)] = XComModel.deserialize_value(row)
-    return DagRunOutcome(str(dag_run.state), states, tries, values)
+    return DagRunOutcome(str(dag_run.state), states, tries, values, str(dag_run.run_id))
 
 
 def _register_assets(bag: Any) -> None:

@@ -50,6 +50,19 @@ def test_style_dna_campaign_stores_every_image(tengr_emulator: TengrEmulator, tm
     images = list(tmp_path.rglob("*.webp"))
     assert len(images) == 3
     assert tengr_emulator.stats().artworks_created_by_type == {"style_dna": 3}
+    # Each image's asset event lists the file it stored: what the publishing DAG reads.
+    from airflow.models.asset import AssetEvent, AssetModel
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        extras = [
+            event.extra
+            for event in session.query(AssetEvent)
+            .join(AssetModel, AssetEvent.asset_id == AssetModel.id)
+            .filter(AssetModel.uri == "tengr://campaign/images", AssetEvent.source_run_id == outcome.run_id)
+        ]
+    assert sorted(uri for extra in extras for uri in extra["files"]) == sorted(p.as_uri() for p in images)
+    assert {extra["artwork_type"] for extra in extras} == {"style_dna"}
 
 
 @pytest.mark.tengr_emulator(processing_seconds=1)

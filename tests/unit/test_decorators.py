@@ -191,7 +191,7 @@ def test_decorator_arguments_reach_the_operator() -> None:
         tengr_photo_pilot_task,
         returning(PHOTO),
         tengr_conn_id="tengr_eu",
-        output_path="file:///data/{{ ds }}",
+        output_path="file:///data/{{ dag_run.run_after | ds }}",
         deferrable=True,
         poll_interval=2,
         retries=3,

@@ -11,11 +11,12 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from pydantic import JsonValue
 
 from tengr_provider import DEFAULT_CONN_ID
+from tengr_provider.assets import announce, result_event_extra
 from tengr_provider.exceptions import (
     TengrArtworkFailedError,
     TengrNotFoundError,
@@ -24,7 +25,7 @@ from tengr_provider.exceptions import (
 from tengr_provider.hooks.tengr import TengrHook
 from tengr_provider.links import RESULT_URL_XCOM_KEY, TengrResultImageLink
 from tengr_provider.models import ApiRequest, Artwork, ArtworkStatus, parse_request
-from tengr_provider.storage import DEFAULT_MAX_IMAGE_BYTES, ResultCopier, check_destination
+from tengr_provider.storage import DEFAULT_MAX_IMAGE_BYTES, ResultCopier, check_destination, is_local
 from tengr_provider.triggers.artwork import TengrArtworkTrigger
 from tengr_provider.version_compat import AirflowException, BaseOperator, ResumableJobMixin, conf
 
@@ -33,6 +34,10 @@ if TYPE_CHECKING:
 
 #: XCom key of the artwork id, pushed before any wait so a failed wait still says what to look at.
 ARTWORK_ID_XCOM_KEY = "artwork_id"
+_Result = TypeVar("_Result")
+
+#: Executors that run every task on the scheduler's machine, where a ``file://`` output_path is shared.
+_SINGLE_MACHINE_EXECUTORS = frozenset({"LocalExecutor", "SequentialExecutor"})
 #: Extra seconds the deferral may outlive the trigger's own deadline, so the trigger reports first.
 _DEFER_GRACE = 120
 
@@ -94,12 +99,34 @@ class TengrBaseOperator(ResumableJobMixin, BaseOperator):
         unknown scheme, an unwritable folder, a missing bucket) must fail the task before a credit is
         spent, not after the artwork exists.
         """
-        if self.output_path is not None:
-            check_destination(self.output_path)
+        if self.output_path is not None and is_local(check_destination(self.output_path)):
+            self._warn_if_workers_do_not_share_the_disk()
         # The extra link reads this key when the try ends; give it a value before anything can fail,
         # so Airflow does not log a missing XCom for tries that end before a result exists.
         context["ti"].xcom_push(key=RESULT_URL_XCOM_KEY, value="")
-        return self.execute_resumable(context)
+        return self._announce(context, self.execute_resumable(context))
+
+    def _warn_if_workers_do_not_share_the_disk(self) -> None:
+        """A ``file://`` path under Celery or Kubernetes lands on whichever worker ran the task."""
+        configured = str(conf.get("core", "executor", fallback="") or "")
+        names = [entry.strip() for entry in configured.split(",") if entry.strip()]
+        executor = str(getattr(self, "executor", None) or (names[0] if names else ""))
+        # Entries may be aliased (``alias:module.Class``) or module paths: the class name decides.
+        name = executor.rpartition(":")[2].rpartition(".")[2]
+        if name and name not in _SINGLE_MACHINE_EXECUTORS:
+            self.log.warning(
+                "output_path %s is a local folder, but tasks run under %s: each file lands on the worker "
+                "that ran its task. Use shared storage (s3://, gs://, ...) or a volume every worker mounts.",
+                self.output_path,
+                name,
+            )
+
+    def _announce(self, context: Context, result: _Result) -> _Result:
+        """Put the result (artwork, files) on the asset events of this task's outlets; return it."""
+        if self.outlets and isinstance(result, dict):
+            extra = result_event_extra(result, self.build_request().to_api())
+            announce(self.outlets, context["outlet_events"], extra)
+        return result
 
     def _copier(self) -> ResultCopier | None:
         if self.output_path is None:
@@ -225,7 +252,7 @@ class TengrArtworkOperator(TengrBaseOperator):
             raise TengrWaitTimeoutError(artwork_id, self.timeout, str(artwork_json.get("status", "unknown")))
         if event["status"] == "error" and "status" not in artwork_json:
             raise AirflowException(event.get("message") or f"waiting for artwork {artwork_id} failed")
-        return self._finish(Artwork.model_validate(artwork_json), context)
+        return self._announce(context, self._finish(Artwork.model_validate(artwork_json), context))
 
     def _finish(self, artwork: Artwork, context: Context) -> dict[str, Any]:
         if not artwork.status.is_success:

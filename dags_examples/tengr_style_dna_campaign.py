@@ -1,9 +1,11 @@
 """A campaign in one visual style: one anchor image, many descriptions, one image each.
 
 style-dna answers at once, but its image URL expires (``expiresAt``): each image is copied to
-``output_path`` in the same task, and the task emits an Asset event so downstream DAGs (publishing,
-review) run when the campaign's images are in place. The event carries the stored files, so the
-publishing DAG acts on exactly the new images.
+``output_path`` in the same task. When every image is in place, one Asset event for the whole campaign
+lists the stored files, so downstream DAGs (publishing, review) act on exactly the new images. (Each
+mapped render could emit its own event, as ``outlets=`` on the operator does, but Airflow may start one
+downstream run for several events arriving together and leave later ones to the next run: one event
+per batch is what a consumer that needs the whole batch wants.)
 
 Output folders are dated by ``dag_run.run_after``, which every run has: a run triggered without a
 logical date (the UI's Trigger button, the REST API) and an asset-triggered run have no ``ds``.
@@ -49,7 +51,7 @@ with DAG(
     def descriptions(**context: Any) -> list[str]:
         return list(context["params"]["descriptions"])
 
-    TengrStyleDnaOperator.partial(
+    rendered = TengrStyleDnaOperator.partial(
         task_id="render",
         visual_prompt="warm film grain, soft pastel palette, gentle morning light",
         anchor_image_url="{{ params.anchor_image_url }}",
@@ -60,8 +62,16 @@ with DAG(
         # or request error fails every try the same way, so check a DAG with `airflow dags test` first.
         retries=2,
         retry_delay=timedelta(minutes=1),
-        outlets=[CAMPAIGN_IMAGES],
     ).expand(description=descriptions())
+
+    @task(outlets=[CAMPAIGN_IMAGES])
+    def campaign_ready(images: list[dict[str, Any]], **context: Any) -> list[str]:
+        """One event for the whole campaign, listing every stored file."""
+        files = [uri for image in images for uri in image.get("files", [])]
+        context["outlet_events"][CAMPAIGN_IMAGES].extra = {"files": files}
+        return files
+
+    campaign_ready(rendered.output)
 
 
 with DAG(
@@ -74,7 +84,7 @@ with DAG(
 
     @task
     def publish(**context: Any) -> list[str]:
-        """Runs when the campaign's images have landed: one event per image, its files in the extra."""
+        """Runs when a campaign's images have landed; each event lists the files of one campaign."""
         events = context["triggering_asset_events"][CAMPAIGN_IMAGES]
         files = [uri for event in events for uri in event.extra.get("files", [])]
         for uri in files:

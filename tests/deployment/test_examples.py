@@ -73,21 +73,15 @@ def test_the_campaign_s_asset_event_hands_its_files_to_the_publish_dag(deploymen
     assert len(produced) == 3
     assert_stored(deployment, produced)
 
-    # One event per image: the publish DAG may run once for all three or several times, each run
-    # publishing the files of the events it was triggered by. Together: each new file exactly once.
-    def published() -> list[str] | None:
-        runs = [r for r in deployment.runs("tengr_campaign_publish") if r["dag_run_id"] not in before]
-        if not runs or any(r["state"] != "success" for r in runs):
-            return None
-        assert all(r["run_type"] == "asset_triggered" and r["logical_date"] is None for r in runs), runs
-        files = [
-            uri
-            for r in runs
-            for uri in deployment.return_values("tengr_campaign_publish", r["dag_run_id"], "publish")[-1]
-        ]
-        return sorted(files) if len(files) >= len(produced) else None
+    def publish_run() -> list[dict[str, Any]]:
+        return [r for r in deployment.runs("tengr_campaign_publish") if r["dag_run_id"] not in before]
 
-    assert wait_for(published, 180, "the asset-triggered publish runs", every=2) == produced
+    (publish,) = wait_for(publish_run, 180, "the asset-triggered publish run", every=2)
+    assert publish["run_type"] == "asset_triggered"
+    assert publish["logical_date"] is None
+    deployment.wait_for_run("tengr_campaign_publish", publish["dag_run_id"], timeout=180)
+    published = deployment.return_values("tengr_campaign_publish", publish["dag_run_id"], "publish")[-1]
+    assert sorted(published) == produced
 
 
 def test_the_review_is_answered_through_the_rest_api(deployment: Deployment) -> None:

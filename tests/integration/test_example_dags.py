@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
@@ -28,6 +29,20 @@ def test_example_dags_import_without_errors() -> None:
     } <= set(bag.dag_ids)
 
 
+def asset_event_extras(uri: str, run_id: str) -> list[dict[str, Any]]:
+    """The ``extra`` of every event of asset ``uri`` that the run ``run_id`` emitted."""
+    from airflow.models.asset import AssetEvent, AssetModel
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        return [
+            dict(event.extra)
+            for event in session.query(AssetEvent)
+            .join(AssetModel, AssetEvent.asset_id == AssetModel.id)
+            .filter(AssetModel.uri == uri, AssetEvent.source_run_id == run_id)
+        ]
+
+
 @pytest.mark.tengr_emulator(processing_seconds=0.5)
 def test_catalog_refresh_restyles_upscales_and_stores(tengr_emulator: TengrEmulator, tmp_path: Path) -> None:
     outcome = run_dag("tengr_catalog_refresh", {"output_path": tmp_path.as_uri()})
@@ -41,6 +56,14 @@ def test_catalog_refresh_restyles_upscales_and_stores(tengr_emulator: TengrEmula
             assert image.size == (4096, 4096)
     assert len(list((tmp_path / "restyled").iterdir())) == 3
     assert tengr_emulator.stats().artworks_created_by_type == {"photo_pilot": 3, "upscaling": 3}
+    # The upscale operator's own outlet: one event per mapped task, naming its artwork and file.
+    extras = asset_event_extras("tengr://catalog/print-ready", outcome.run_id)
+    assert sorted(uri for extra in extras for uri in extra["files"]) == sorted(p.as_uri() for p in prints)
+    assert sorted(extra["artwork_id"] for extra in extras) == sorted(
+        artwork["id"]
+        for artwork in outcome.return_values.values()
+        if isinstance(artwork, dict) and artwork.get("artworkType") == "upscaling"
+    )
 
 
 @pytest.mark.tengr_emulator(processing_seconds=0.2)
@@ -50,19 +73,9 @@ def test_style_dna_campaign_stores_every_image(tengr_emulator: TengrEmulator, tm
     images = list(tmp_path.rglob("*.webp"))
     assert len(images) == 3
     assert tengr_emulator.stats().artworks_created_by_type == {"style_dna": 3}
-    # Each image's asset event lists the file it stored: what the publishing DAG reads.
-    from airflow.models.asset import AssetEvent, AssetModel
-    from airflow.utils.session import create_session
-
-    with create_session() as session:
-        extras = [
-            event.extra
-            for event in session.query(AssetEvent)
-            .join(AssetModel, AssetEvent.asset_id == AssetModel.id)
-            .filter(AssetModel.uri == "tengr://campaign/images", AssetEvent.source_run_id == outcome.run_id)
-        ]
-    assert sorted(uri for extra in extras for uri in extra["files"]) == sorted(p.as_uri() for p in images)
-    assert {extra["artwork_type"] for extra in extras} == {"style_dna"}
+    # One asset event for the campaign lists every stored file: what the publishing DAG reads.
+    (extra,) = asset_event_extras("tengr://campaign/images", outcome.run_id)
+    assert sorted(extra["files"]) == sorted(p.as_uri() for p in images)
 
 
 @pytest.mark.tengr_emulator(processing_seconds=1)

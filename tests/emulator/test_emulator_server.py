@@ -135,11 +135,13 @@ def test_repr_shows_the_url_but_never_the_key() -> None:
         assert "very-secret-key" not in repr(emulator)
 
 
-def test_startup_time_is_reported() -> None:
+def test_startup_is_quick() -> None:
     started = time.perf_counter()
-    with TengrEmulator():
+    with TengrEmulator() as emulator:
         elapsed = time.perf_counter() - started
-    print(f"tengr emulator startup: {elapsed * 1000:.1f} ms")  # measured, not asserted
+        assert emulator.running
+    # A fixture per test must stay cheap; the bound is loose enough for a busy 2-core CI machine.
+    assert elapsed < 2.0, f"tengr emulator startup took {elapsed * 1000:.1f} ms"
 
 
 def test_keep_alive_requests_do_not_stall() -> None:

@@ -100,8 +100,15 @@ class ConnectionSettings:
         }
 
     def redact(self, text: str) -> str:
-        """Remove the API key from ``text``, in case a server or library echoes it back."""
-        return text.replace(self.api_key, "***") if self.api_key else text
+        """Remove the API key from ``text``, in case a server or library echoes it back.
+
+        The escaped form is removed too: a library that quotes the header with ``repr()`` writes it so.
+        """
+        if not self.api_key:
+            return text
+        for form in (self.api_key, repr(self.api_key)[1:-1]):
+            text = text.replace(form, "***")
+        return text
 
 
 def base_url_from_host(host: str | None, schema: str | None = None, port: int | None = None) -> str:
@@ -173,6 +180,33 @@ def _resolve(
         raise ValueError(f"{name}: {exc}") from None
 
 
+def api_key_from_password(conn_id: str, password: str | None) -> str:
+    """The API key from the connection's password field, safe to put in a header.
+
+    Surrounding whitespace is dropped: a key pasted from a secret file often ends with a newline. A key
+    with a control character or line break inside is refused, because ``requests`` and ``aiohttp``
+    quote the whole ``Bearer <key>`` header in the error they raise for it. The message names the field,
+    never the value.
+
+    :raises TengrAuthError: the key is missing or cannot be sent as a header.
+    """
+    key = (password or "").strip()
+    if not key:
+        raise TengrAuthError(
+            None,
+            f"connection {conn_id!r} has no API key",
+            hint="put the tengr.ai API key in the connection's password field",
+        )
+    if not key.isprintable():
+        raise TengrAuthError(
+            None,
+            f"connection {conn_id!r}: the API key (password field) contains a control character or a "
+            "line break",
+            hint="paste the key again as one line; the key itself is not shown",
+        )
+    return key
+
+
 def settings_from_connection(
     *,
     conn_id: str,
@@ -190,15 +224,9 @@ def settings_from_connection(
     backoff_max: float | None = None,
 ) -> ConnectionSettings:
     """Resolve settings: hook arguments win over connection extras, which win over defaults."""
-    if not password:
-        raise TengrAuthError(
-            None,
-            f"connection {conn_id!r} has no API key",
-            hint="put the tengr.ai API key in the connection's password field",
-        )
     settings = ConnectionSettings(
         base_url=base_url_from_host(host, schema, port),
-        api_key=password,
+        api_key=api_key_from_password(conn_id, password),
         timeout=_resolve(timeout, extras, "timeout", DEFAULT_TIMEOUT, _as_number),
         max_retries=_resolve(max_retries, extras, "max_retries", DEFAULT_MAX_RETRIES, _as_count),
         retry_creates=_resolve(retry_creates, extras, "retry_creates", True, _as_bool),
@@ -339,6 +367,34 @@ def connection_error(
     )
     exc.may_have_arrived = may_have_arrived
     return exc
+
+
+def unexpected_error(call: ApiCall, settings: ConnectionSettings, cause: BaseException) -> TengrApiError:
+    """A failure no answer explains (the HTTP library refused a header or a URL); not retried.
+
+    Whatever library raised it, its text is redacted: such messages often quote the request's headers.
+    """
+    return TengrApiError(
+        None,
+        settings.redact(f"request could not be sent: {type(cause).__name__}: {cause}"),
+        method=call.method,
+        path=call.path,
+    )
+
+
+def decode_answer(
+    call: ApiCall, settings: ConnectionSettings, status: int, body: str, retry_after: str | None
+) -> Any:
+    """The JSON of a 2xx answer; the error a non-2xx answer means (one decoder for both transports).
+
+    :raises TengrApiError: the answer is an error, or a 2xx that is not JSON.
+    """
+    if status >= 400:
+        raise error_from_response(call, settings, status, body, retry_after)
+    try:
+        return json.loads(body)
+    except ValueError:
+        raise TengrApiError(status, "answer is not JSON", method=call.method, path=call.path) from None
 
 
 def parse_response(model: type[_ModelT], data: Any, call: ApiCall) -> _ModelT:

@@ -117,3 +117,16 @@ def test_the_parameter_table_lists_every_parameter_of_the_operator(page: str, op
 @pytest.mark.parametrize(("page", "operator"), OPERATOR_PAGES.items(), ids=list(OPERATOR_PAGES))
 def test_the_parameter_table_names_only_real_parameters(page: str, operator: type) -> None:
     assert parameter_table_names(page) - accepted_parameters(operator) == set()
+
+
+def test_the_hook_page_names_every_constructor_override() -> None:
+    from tengr_provider.hooks.tengr import TengrHook
+
+    overrides = [
+        name
+        for name, parameter in inspect.signature(TengrHook.__init__).parameters.items()
+        if parameter.kind is inspect.Parameter.KEYWORD_ONLY
+    ]
+    page = (DOCS / "hook.md").read_text()
+    assert len(overrides) == 7
+    assert [name for name in overrides if f"`{name}`" not in page] == []

@@ -41,6 +41,7 @@ from tengr_provider.hooks._api import (
     settings_from_connection,
     unexpected_error,
 )
+from tengr_provider.hooks._wait import TRANSIENT_ERRORS, ArtworkWait
 from tengr_provider.models import (
     LIST_LIMIT_MAX,
     Artwork,
@@ -300,6 +301,9 @@ class TengrHook(_TengrHookBase):
     def wait_for_artwork(self, artwork_id: str, poll_interval: float = 5, timeout: float = 3600) -> Artwork:
         """Poll until the artwork ends; return it on success.
 
+        A 429, 5xx or connection failure that outlasts the hook's retries does not end the wait: polling
+        goes on until ``timeout``, as in the triggerer (see :mod:`tengr_provider.hooks._wait`).
+
         :raises TengrArtworkFailedError: the artwork ended ``failed`` or ``canceled``.
         :raises TengrWaitTimeoutError: ``timeout`` seconds passed first (the artwork may still finish).
         """
@@ -307,23 +311,30 @@ class TengrHook(_TengrHookBase):
             raise ValueError(f"poll_interval: must be > 0 seconds, got {poll_interval}")
         if timeout < 0:
             raise ValueError(f"timeout: must be >= 0 seconds, got {timeout}")
-        deadline = self._monotonic() + timeout
+        wait = ArtworkWait(
+            artwork_id,
+            deadline=self._monotonic() + timeout,
+            poll_interval=poll_interval,
+            clock=self._monotonic,
+            logger=self.log,
+        )
         while True:
-            artwork = self.get_artwork(artwork_id)
-            if artwork.status.is_terminal:
-                if not artwork.status.is_success:
-                    raise TengrArtworkFailedError(artwork.id, artwork.status.value)
-                return artwork
-            remaining = deadline - self._monotonic()
-            if remaining <= 0:
-                raise TengrWaitTimeoutError(artwork.id, timeout, artwork.status.value)
+            try:
+                artwork = self.get_artwork(artwork_id)
+            except TRANSIENT_ERRORS as exc:
+                wait.read_failed(exc)
+            else:
+                if wait.read(artwork):
+                    if not artwork.status.is_success:
+                        raise TengrArtworkFailedError(artwork.id, artwork.status.value)
+                    return artwork
+            pause = wait.pause()
+            if pause is None:
+                raise TengrWaitTimeoutError(artwork_id, timeout, wait.last_status)
             self.log.info(
-                "tengr.ai artwork %s is %s; next check in %g s",
-                artwork.id,
-                artwork.status.value,
-                min(poll_interval, remaining),
+                "tengr.ai artwork %s is %s; next check in %g s", artwork_id, wait.last_status, pause
             )
-            self._sleep(min(poll_interval, remaining))
+            self._sleep(pause)
 
     def test_connection(self) -> tuple[bool, str]:
         """Check the base URL and API key with one cheap authenticated call; never raises."""

@@ -598,3 +598,13 @@ def test_pickling_keeps_what_retry_decisions_read() -> None:
     assert (type(limited_copy), limited_copy.retry_after) == (TengrRateLimitError, 7.0)
     assert (type(never_sent_copy), never_sent_copy.may_have_arrived) == (TengrConnectionError, False)
     assert str(never_sent_copy) == str(never_sent)
+
+
+@pytest.mark.parametrize("status", [501, 505])
+def test_a_server_error_that_retrying_cannot_fix_fails_at_once(
+    hook: TengrHook, mocked: responses.RequestsMock, status: int
+) -> None:
+    mocked.get(ARTWORK_URL, status=status, json=error_body(status, "Not Implemented"))
+    with pytest.raises(TengrServerError, match=f"HTTP {status}"):
+        hook.get_artwork(ARTWORK_ID)
+    assert len(mocked.calls) == 1

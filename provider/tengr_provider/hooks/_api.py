@@ -8,10 +8,8 @@ cannot drift apart.
 
 from __future__ import annotations
 
-import email.utils
 import json
 import random
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
@@ -20,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 from tenacity import RetryCallState, wait_exponential, wait_random
 
 from tengr_provider import DEFAULT_BASE_URL, __version__
+from tengr_provider._http import RETRYABLE_STATUSES, parse_retry_after
 from tengr_provider.exceptions import (
     TengrApiError,
     TengrAuthError,
@@ -36,8 +35,6 @@ from tengr_provider.models import (
     webhook_url_problem,
 )
 
-#: Statuses that are worth another try: rate limits and transient server failures.
-RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_MAX_RETRIES = 5
 #: Backoff between retries: the first wait, doubling each retry up to the longest.
@@ -46,8 +43,6 @@ DEFAULT_BACKOFF_MAX = 60.0
 #: How long one call keeps retrying 429s. A 429 means nothing was done, so waiting is always safe;
 #: counting 429s against ``max_retries`` instead made big batches fail under a rate limit.
 DEFAULT_RATE_LIMIT_TIMEOUT = 600.0
-#: Longest wait we accept from a ``Retry-After`` header, so a bad header cannot park a task for a day.
-MAX_RETRY_AFTER = 600.0
 
 _AUTH_HINT = "check the API key in the connection's password field"
 _FORBIDDEN_HINT = "the API key lacks the scope or domain for this call, or the account is out of credits"
@@ -298,22 +293,6 @@ class ApiCall:
         return f"{self.method} {self.path}"
 
 
-def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header given as seconds or as an HTTP date."""
-    if value is None or not value.strip():
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            moment = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        seconds = moment.timestamp() - (time.time() if now is None else now)
-    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
-
-
 _ERROR_CLASSES: dict[int, type[TengrApiError]] = {
     400: TengrBadRequestError,
     401: TengrAuthError,
@@ -413,13 +392,14 @@ def parse_response(model: type[_ModelT], data: Any, call: ApiCall) -> _ModelT:
 def is_retryable(exc: BaseException, call: ApiCall, settings: ConnectionSettings) -> bool:
     """Whether ``exc`` is worth another try of ``call``.
 
-    A 429 and a connection that was never made are always safe to retry. A 5xx, a timeout or a dropped
+    A 429 and a connection that was never made are always safe to retry. A 500/502/503/504 (the
+    statuses of :data:`~tengr_provider._http.RETRYABLE_STATUSES`), a timeout or a dropped
     connection may mean the server already acted; for a create that could spend credits twice, so it
     is retried only when the connection allows it (``retry_creates``, on by default).
     """
     if isinstance(exc, TengrRateLimitError):
         return True
-    ambiguous = isinstance(exc, TengrServerError) or (
+    ambiguous = (isinstance(exc, TengrServerError) and exc.status_code in RETRYABLE_STATUSES) or (
         isinstance(exc, TengrConnectionError) and getattr(exc, "may_have_arrived", True)
     )
     if ambiguous:

@@ -586,7 +586,8 @@ def test_missing_key_error_does_not_pretend_the_server_was_silent(monkeypatch: p
 def test_pickling_keeps_what_retry_decisions_read() -> None:
     import pickle
 
-    from tengr_provider.hooks._api import ApiCall, ConnectionSettings, connection_error, error_from_response
+    from tengr_provider.hooks._api import ApiCall, connection_error, error_from_response
+    from tengr_provider.hooks._settings import ConnectionSettings
 
     call = ApiCall("POST", "/v1/artworks/photo-pilot", creates=True)
     settings = ConnectionSettings(base_url=BASE_URL, api_key=SECRET_KEY)

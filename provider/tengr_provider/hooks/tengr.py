@@ -32,15 +32,14 @@ from tengr_provider.exceptions import (
 from tengr_provider.hooks import _shared_connector
 from tengr_provider.hooks._api import (
     ApiCall,
-    ConnectionSettings,
     check_webhook,
     connection_error,
     decode_answer,
     parse_response,
     retry_arguments,
-    settings_from_connection,
     unexpected_error,
 )
+from tengr_provider.hooks._settings import ConnectionSettings, settings_from_connection
 from tengr_provider.hooks._wait import TRANSIENT_ERRORS, ArtworkWait
 from tengr_provider.models import (
     LIST_LIMIT_MAX,

@@ -74,24 +74,28 @@ class Fault:
 
 
 ANY_API = ("POST /v1/artworks/photo-pilot", "POST /v1/artworks/upscaling", "GET /v1/artworks/{id}")
-#: The 429 storms must not depend on how fast ``dag.test()`` runs tasks (Airflow 3.0.6 is about twice
-#: as slow as 3.3 between tasks, and a batch never hit a limit of 5/s there). With 3 tokens a second
-#: and 0.45 s of processing, each restyle's own create and 0.1 s polls (5 requests in 0.42 s against
-#: at most 3 + 1.26 tokens) are refused at least once, however long the pause before the task was.
-#: The price: each 429 with ``Retry-After`` costs the client at least one second.
+#: 429s come from the emulator's ``throttle_rate``, a seeded share of API requests, rather than from a
+#: token bucket: a bucket refuses only requests that come fast enough, which made the cases depend on
+#: how fast ``dag.test()`` runs tasks and needed slow artworks to be sure of refusals. A share refuses
+#: creates and polls alike at any speed. With ``Retry-After`` each 429 costs the client at least the
+#: header's second, so that case uses a small share (about 150 API requests see about 8 refusals);
+#: without it the client's own backoff (50 ms here) applies, so that case can refuse one in four.
 
 FAULTS = [
     Fault(
         "429-with-retry-after",
         "poll",
-        {"rate_limit": 3, "rate_limit_retry_after": True, "processing_seconds": 0.45},
+        {"throttle_rate": 0.05, "rate_limit_retry_after": True},
         evidence=tuple((route, "429") for route in ANY_API),
+        # The wait is the server's second (plus up to half of it in jitter), not the 50 ms backoff.
+        log_evidence="rate limited (HTTP 429); retrying for up to 600 s, next try in 1.",
     ),
     Fault(
         "429-without-retry-after",
         "deferrable",
-        {"rate_limit": 3, "rate_limit_retry_after": False, "processing_seconds": 0.45},
+        {"throttle_rate": 0.25, "rate_limit_retry_after": False},
         evidence=tuple((route, "429") for route in ANY_API),
+        log_evidence="rate limited (HTTP 429); retrying for up to 600 s, next try in 0.",
     ),
     Fault(
         "5xx-20-percent",

@@ -6,7 +6,6 @@ retries (``max_retries`` 1: two answers per read), then either a recovery or the
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections.abc import Iterator
@@ -18,7 +17,7 @@ from aioresponses import aioresponses
 from tests.helpers import BASE_URL, connection_env, task_context
 
 from tengr_provider.exceptions import TengrWaitTimeoutError
-from tengr_provider.hooks.tengr import TengrAsyncHook, TengrHook
+from tengr_provider.hooks.tengr import TengrHook
 from tengr_provider.sensors.artwork import TengrArtworkSensor
 from tengr_provider.triggers.artwork import TengrArtworkTrigger
 
@@ -34,19 +33,6 @@ OUTAGE_ANSWERS = 4
 def quick_connection(monkeypatch: pytest.MonkeyPatch) -> None:
     name, value = connection_env(extra=json.dumps({"max_retries": 1, "backoff_initial": 0.01}))
     monkeypatch.setenv(name, value)
-
-
-@pytest.fixture
-def no_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    slept: list[float] = []
-
-    async def fake_async_sleep(seconds: float) -> None:
-        slept.append(seconds)
-
-    monkeypatch.setattr(asyncio, "sleep", fake_async_sleep)
-    monkeypatch.setattr(TengrAsyncHook, "_sleep", staticmethod(fake_async_sleep))
-    monkeypatch.setattr(TengrHook, "_sleep", staticmethod(slept.append))
-    return slept
 
 
 @pytest.fixture

@@ -53,10 +53,12 @@ lint: install
 typecheck: install
 	$(VENV)/bin/mypy
 
+# The unit tests only (mocked HTTP, a few seconds); `make test` runs the whole suite.
 unit: install
-	$(VENV)/bin/pytest --cov --cov-report=term
+	$(VENV)/bin/pytest tests/unit
 
-test: lint typecheck unit
+test: lint typecheck
+	$(VENV)/bin/pytest --cov --cov-report=term
 
 # The fault-injection suite (marker `faults`) runs on the main target only: it tests the provider's own
 # retry and storage code, which does not change with Airflow, and costs 11 minutes on 3.0.6's slower dag.test().

@@ -19,7 +19,9 @@ def get_provider_info() -> dict[str, Any]:
     """Describe the provider to Airflow's ProvidersManager (entry point ``apache_airflow_provider``).
 
     The connection form is declared here (``conn-fields`` / ``ui-field-behaviour``) so that Airflow
-    3.2+ renders it without importing the hook; the hook keeps the same fields for older Airflow.
+    3.2+ renders it without importing the hook; the hook keeps the same fields for older Airflow. The
+    fields, defaults and bounds are those of ``hooks._settings.ConnectionSettings``; a unit test
+    compares the two schemas.
     """
     return {
         "package-name": "airflow-provider-tengr",
@@ -73,7 +75,7 @@ def get_provider_info() -> dict[str, Any]:
                     "timeout": {
                         "label": "Timeout (seconds)",
                         "description": "Seconds each HTTP call may take before it is retried.",
-                        "schema": {"type": ["number", "null"], "minimum": 1, "default": 60},
+                        "schema": {"type": ["number", "null"], "exclusiveMinimum": 0, "default": 60},
                     },
                     "max_retries": {
                         "label": "Max retries",

@@ -60,10 +60,13 @@ class TengrApiError(AirflowException):
         return f"{text} ({self.hint})" if self.hint else text
 
     def __reduce__(self) -> tuple[object, ...]:
-        # Keep the keyword-only fields when the error is pickled (e.g. across a process boundary).
+        # Keep the keyword-only fields when the error is pickled (e.g. across a process boundary), and
+        # the attributes set after construction that retry decisions read (``retry_after``,
+        # ``may_have_arrived``): pickle restores the instance's ``__dict__`` as its state.
         return (
             _rebuild,
             (type(self), self.status_code, self.message, self.error, self.method, self.path, self.hint),
+            dict(vars(self)),
         )
 
 

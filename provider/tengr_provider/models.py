@@ -77,6 +77,14 @@ class ArtworkStatus(str, Enum):
         """True when the artwork finished and its ``results`` hold the images."""
         return self in (ArtworkStatus.SUCCEEDED, ArtworkStatus.DONE)
 
+    @classmethod
+    def of(cls, value: str) -> ArtworkStatus | None:
+        """The status named ``value``, or None for a word that is not one (a caller's ``not_found``)."""
+        try:
+            return cls(value)
+        except ValueError:
+            return None
+
 
 class TengrRequestValidationError(ValueError):
     """A request broke a documented rule; raised before any HTTP request is made.
@@ -339,11 +347,6 @@ class ApiError(_Response):
     message: str | list[str] = ""
     status_code: int | None = None
     error: str | None = None
-
-    @property
-    def text(self) -> str:
-        """The message as one line, whichever shape the server sent."""
-        return "; ".join(self.message) if isinstance(self.message, list) else self.message
 
 
 _RequestT = TypeVar("_RequestT", bound=ApiRequest)

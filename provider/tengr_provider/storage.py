@@ -17,18 +17,18 @@ import itertools
 import json
 import logging
 import os
+import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import cached_property
 from typing import Any
 from urllib.parse import urlparse
 
 import requests
-from requests.adapters import HTTPAdapter
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
-from urllib3.util.retry import Retry
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from tengr_provider import __version__
+from tengr_provider._http import RETRYABLE_STATUSES, parse_retry_after
 from tengr_provider.version_compat import AirflowException, ObjectStoragePath
 
 log = logging.getLogger(__name__)
@@ -36,6 +36,13 @@ log = logging.getLogger(__name__)
 #: Largest image we accept by default; a bigger answer is almost certainly not an image of ours.
 DEFAULT_MAX_IMAGE_BYTES = 512 * 1024 * 1024
 _CHUNK_BYTES = 1024 * 1024
+#: The download retry budget, one layer (tenacity; the session itself never retries): at most this many
+#: GETs per image, waiting 0.5 s then 1 s between them, or the server's ``Retry-After`` when it sends one
+#: (at most :data:`MAX_DOWNLOAD_RETRY_AFTER`). A result URL that keeps answering 503 fails the copy after
+#: 3 GETs and about 1.5 s of waiting.
+DOWNLOAD_ATTEMPTS = 3
+MAX_DOWNLOAD_RETRY_AFTER = 30.0
+_DOWNLOAD_BACKOFF = wait_exponential(multiplier=0.5, max=8)
 _LOCAL_PROTOCOLS = {"file", "local"}
 
 
@@ -165,7 +172,23 @@ def style_dna_file_stem(request_body: dict[str, Any]) -> str:
 
 
 class _Retryable(Exception):
-    """A download failure worth another try (connection lost mid-stream, 5xx after urllib3's retries)."""
+    """A download failure worth another try (connection lost mid-stream, 429 or 5xx).
+
+    :param retry_after: seconds the server asked us to wait, when it said so.
+    """
+
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+def _download_wait(retry_state: RetryCallState) -> float:
+    """The server's ``Retry-After`` (capped) when it sent one, else the backoff."""
+    exc = retry_state.outcome.exception() if retry_state.outcome else None
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None:
+        return min(float(retry_after), MAX_DOWNLOAD_RETRY_AFTER)
+    return float(_DOWNLOAD_BACKOFF(retry_state))
 
 
 class ResultCopier:
@@ -174,8 +197,11 @@ class ResultCopier:
     :param output_path: the folder (URI or ObjectStoragePath) the images go to.
     :param timeout: seconds per HTTP read of a download.
     :param max_bytes: refuse (and clean up) an image larger than this.
-    :param attempts: tries of one download before giving up.
+    :param attempts: GETs of one image before giving up (see :data:`DOWNLOAD_ATTEMPTS`).
     """
+
+    #: How the copier sleeps between tries; tests replace it.
+    _sleep: Callable[[float], None] = staticmethod(time.sleep)
 
     def __init__(
         self,
@@ -183,7 +209,7 @@ class ResultCopier:
         *,
         timeout: float = 60,
         max_bytes: int = DEFAULT_MAX_IMAGE_BYTES,
-        attempts: int = 3,
+        attempts: int = DOWNLOAD_ATTEMPTS,
     ) -> None:
         self.folder = as_storage_path(output_path)
         self.timeout = timeout
@@ -192,17 +218,8 @@ class ResultCopier:
 
     @cached_property
     def _session(self) -> requests.Session:
+        # No urllib3 ``Retry`` on the adapters: :meth:`copy` is the one retry layer.
         session = requests.Session()
-        retry = Retry(
-            total=5,
-            backoff_factor=0.5,
-            status_forcelist=(429, 500, 502, 503, 504),
-            allowed_methods=("GET",),
-            respect_retry_after_header=True,
-            raise_on_status=False,
-        )
-        session.mount("http://", HTTPAdapter(max_retries=retry))
-        session.mount("https://", HTTPAdapter(max_retries=retry))
         session.headers["User-Agent"] = f"airflow-provider-tengr/{__version__}"
         return session
 
@@ -220,7 +237,8 @@ class ResultCopier:
         self._prepare_folder()
         retrying = Retrying(
             stop=stop_after_attempt(self.attempts),
-            wait=wait_exponential(multiplier=0.5, max=8),
+            wait=_download_wait,
+            sleep=self._sleep,
             retry=retry_if_exception_type(_Retryable),
             reraise=True,
         )
@@ -239,12 +257,12 @@ class ResultCopier:
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise _Retryable(str(exc)) from None
         with response:
-            if response.status_code >= 500 or response.status_code == 429:
-                raise _Retryable(f"HTTP {response.status_code}")
+            if response.status_code in RETRYABLE_STATUSES:
+                retry_after = parse_retry_after(response.headers.get("Retry-After"))
+                raise _Retryable(f"HTTP {response.status_code}", retry_after)
             if response.status_code >= 400:
-                raise TengrStorageError(
-                    f"result image {url} answered HTTP {response.status_code}; it may have expired"
-                )
+                hint = "; it may have expired" if response.status_code < 500 else ""
+                raise TengrStorageError(f"result image {url} answered HTTP {response.status_code}{hint}")
             declared = int(response.headers.get("Content-Length") or 0)
             if declared > self.max_bytes:
                 raise TengrStorageError(

@@ -150,6 +150,28 @@ def test_cli_help_lists_every_option() -> None:
         "--no-retry-after", "--error-rate", "--gateway-timeout-rate", "--latency", "--latency-rate",
         "--drop-rate", "--failure-rate", "--cancel-rate", "--retention-seconds", "--url-ttl-seconds",
         "--results-per-artwork", "--credits", "--seed", "--quiet", "--file-break-rate",
-        "--file-not-image-rate", "--file-padding-bytes", "--file-chunked",
+        "--file-not-image-rate", "--file-padding-bytes", "--file-chunked", "--throttle-rate",
     ):  # fmt: skip
         assert flag in text
+
+
+def test_every_setting_has_an_option_that_reaches_it() -> None:
+    import dataclasses
+
+    from tengr_provider.testing import EmulatorConfig
+    from tengr_provider.testing.cli import _config, build_parser
+
+    parser = build_parser()
+    defaults = _config(parser.parse_args([]))
+    assert dataclasses.replace(defaults, port=0) == EmulatorConfig()
+    flipped = _config(
+        parser.parse_args(["--no-retry-after", "--file-chunked", "--throttle-rate", "0.25", "--any-key"])
+    )
+    assert (flipped.rate_limit_retry_after, flipped.file_chunked, flipped.throttle_rate) == (
+        False,
+        True,
+        0.25,
+    )
+    assert flipped.api_key is None
+    dests = {action.dest for action in parser._actions}
+    assert {item.name for item in dataclasses.fields(EmulatorConfig)} <= dests

@@ -42,8 +42,11 @@ def test_rate_limit_can_answer_429_without_retry_after(api: Api) -> None:
 
 @pytest.mark.tengr_emulator(rate_limit=20)
 def test_rate_limit_lets_requests_through_again_after_the_wait(api: Api) -> None:
-    while api.get("/v1/artworks").status_code != 429:
-        pass
+    # Bounded: a limiter that never refuses fails here instead of spinning until the suite's timeout.
+    first_refusal = next(
+        (number for number in range(1, 200) if api.get("/v1/artworks").status_code == 429), None
+    )
+    assert first_refusal is not None, "the rate limit never answered 429"
 
     time.sleep(1 / 20 + 0.02)
 
@@ -57,6 +60,32 @@ def test_rate_limit_spares_files_samples_and_stats(api: Api, tengr_emulator: Ten
 
     assert api.get(tengr_emulator.sample_image_url()).status_code == 200
     assert api.get("/_emulator/stats").status_code == 200
+
+
+def test_throttle_rate_answers_a_seeded_share_of_429_with_retry_after(
+    tengr_emulator_factory: EmulatorFactory, api_for: ApiFactory
+) -> None:
+    apis = [api_for(tengr_emulator_factory(throttle_rate=0.3, seed=7)) for _ in range(2)]
+    answers = [[api.get("/v1/artworks") for _ in range(60)] for api in apis]
+
+    runs = [[answer.status_code for answer in run] for run in answers]
+    assert runs[0] == runs[1]
+    assert set(runs[0]) == {200, 429}
+    assert 5 <= runs[0].count(429) <= 35
+    limited = [answer for answer in answers[0] if answer.status_code == 429]
+    assert {answer.headers["Retry-After"] for answer in limited} == {"1"}
+    assert limited[0].json() == {"message": "ThrottlerException: Too Many Requests", "statusCode": 429}
+
+
+@pytest.mark.tengr_emulator(throttle_rate=1.0, rate_limit_retry_after=False)
+def test_throttle_rate_can_answer_without_retry_after_and_creates_nothing(
+    api: Api, tengr_emulator: TengrEmulator
+) -> None:
+    answers = [api.photo_pilot(), api.upscale(EXTERNAL), api.style_dna()]
+
+    assert [answer.status_code for answer in answers] == [429, 429, 429]
+    assert not [answer for answer in answers if "Retry-After" in answer.headers]
+    assert tengr_emulator.stats().artworks_created == 0
 
 
 def test_error_rate_answers_a_seeded_share_of_500_502_503(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 import uuid
 
 import pytest
@@ -193,7 +194,8 @@ def test_status_moves_from_starting_through_processing_to_succeeded(api: Api) ->
     artwork_id = api.photo_pilot().json()["id"]
     seen = [api.artwork(artwork_id).json()["status"]]
 
-    while seen[-1] != "succeeded":
+    deadline = time.monotonic() + 10  # bounded: an artwork that never ends fails here, not at the timeout
+    while seen[-1] != "succeeded" and time.monotonic() < deadline:
         seen.append(api.artwork(artwork_id).json()["status"])
 
     assert [status for n, status in enumerate(seen) if n == 0 or seen[n - 1] != status] == [

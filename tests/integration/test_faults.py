@@ -10,8 +10,9 @@ work (then the surplus is bounded by the retries the emulator saw, and the hook 
 The modes alternate between faults instead of running every fault twice: the retry code is shared by
 both transports and each mode sees every kind of answer at least once, at half the time.
 
-The last test scans everything the suite produced (logs, XComs, rendered fields, exception texts,
-reprs, the serialized trigger) for the connection's API key.
+Each case also scans what its own run produced (logs, return values, XComs, rendered fields, log
+files) for the connection's API key, so no case depends on another having run; one more test scans
+exception texts, reprs and the serialized trigger.
 """
 
 from __future__ import annotations
@@ -73,24 +74,28 @@ class Fault:
 
 
 ANY_API = ("POST /v1/artworks/photo-pilot", "POST /v1/artworks/upscaling", "GET /v1/artworks/{id}")
-#: The 429 storms must not depend on how fast ``dag.test()`` runs tasks (Airflow 3.0.6 is about twice
-#: as slow as 3.3 between tasks, and a batch never hit a limit of 5/s there). With 3 tokens a second
-#: and 0.45 s of processing, each restyle's own create and 0.1 s polls (5 requests in 0.42 s against
-#: at most 3 + 1.26 tokens) are refused at least once, however long the pause before the task was.
-#: The price: each 429 with ``Retry-After`` costs the client at least one second.
+#: 429s come from the emulator's ``throttle_rate``, a seeded share of API requests, rather than from a
+#: token bucket: a bucket refuses only requests that come fast enough, which made the cases depend on
+#: how fast ``dag.test()`` runs tasks and needed slow artworks to be sure of refusals. A share refuses
+#: creates and polls alike at any speed. With ``Retry-After`` each 429 costs the client at least the
+#: header's second, so that case uses a small share (about 150 API requests see about 8 refusals);
+#: without it the client's own backoff (50 ms here) applies, so that case can refuse one in four.
 
 FAULTS = [
     Fault(
         "429-with-retry-after",
         "poll",
-        {"rate_limit": 3, "rate_limit_retry_after": True, "processing_seconds": 0.45},
+        {"throttle_rate": 0.05, "rate_limit_retry_after": True},
         evidence=tuple((route, "429") for route in ANY_API),
+        # The wait is the server's second (plus up to half of it in jitter), not the 50 ms backoff.
+        log_evidence="rate limited (HTTP 429); retrying for up to 600 s, next try in 1.",
     ),
     Fault(
         "429-without-retry-after",
         "deferrable",
-        {"rate_limit": 3, "rate_limit_retry_after": False, "processing_seconds": 0.45},
+        {"throttle_rate": 0.25, "rate_limit_retry_after": False},
         evidence=tuple((route, "429") for route in ANY_API),
+        log_evidence="rate limited (HTTP 429); retrying for up to 600 s, next try in 0.",
     ),
     Fault(
         "5xx-20-percent",
@@ -128,26 +133,6 @@ FAULTS = [
 ]
 
 
-@dataclass
-class SuiteRecord:
-    """What the suite produced and counted, for the secrets scan and the summary line."""
-
-    texts: list[str] = field(default_factory=list)
-    faults: int = 0
-    artworks: int = 0
-    files: int = 0
-    duplicates: dict[str, int] = field(default_factory=dict)
-    injected: dict[str, int] = field(default_factory=dict)
-
-    def summary(self) -> str:
-        """The line for the issue note."""
-        return (
-            f"faults tried: {self.faults}; artworks created: {self.artworks}; files verified: "
-            f"{self.files}; duplicates: {self.duplicates}; fault answers seen: {self.injected}"
-        )
-
-
-RECORD = SuiteRecord()
 #: Airflow's in-process test supervisor (``dag.test()`` only, not a real worker) logs every message a
 #: task sends it at DEBUG, including the ``MaskSecret`` request that registers the connection password
 #: for masking; on Airflow 3.0.6 that line reaches the captured output. It is Airflow's line, not the
@@ -190,8 +175,8 @@ def create_retries(stats: EmulatorStats, tasks: dict[str, int]) -> dict[str, int
 
 def check_outcome(
     fault: Fault, outcome: DagRunOutcome, emulator: TengrEmulator, output: Path, log_text: str
-) -> None:
-    """The assertions every fault shares (see the module docstring)."""
+) -> str:
+    """The assertions every fault shares (see the module docstring); returns the case's summary."""
     states = outcome.task_states
     restyles = [f"restyle[{n}]" for n in range(BATCH)]
     assert set(restyles) <= set(states), sorted(states)
@@ -241,16 +226,62 @@ def check_outcome(
     if fault.evidence:
         assert any(stats.count(route, status) for route, status in fault.evidence), stats.requests
 
-    RECORD.faults += 1
-    RECORD.artworks += stats.artworks_created
-    RECORD.files += len(files)
-    RECORD.duplicates[fault.name] = sum(surplus.values())
-    RECORD.injected[fault.name] = sum(
+    injected = sum(
         count
         for by_status in stats.requests.values()
         for status, count in by_status.items()
         if status in ("429", "500", "502", "503", "504", "dropped")
     )
+    return (
+        f"artworks created: {stats.artworks_created}; files verified: {len(files)}; "
+        f"duplicates: {sum(surplus.values())}; fault answers seen: {injected}"
+    )
+
+
+def rows_of(model: Any, column: Any, dag_id: str) -> list[str]:
+    """Every row of an Airflow table that belongs to ``dag_id``, as text."""
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        return [
+            json.dumps({key: str(value) for key, value in vars(row).items() if not key.startswith("_")})
+            for row in session.query(model).filter(column == dag_id)
+        ]
+
+
+def assert_no_key_in(scanned: dict[str, list[str]]) -> None:
+    """Fail naming where the connection's API key appears, with a little context around it."""
+    leaks = {where: sum(SECRET_KEY in text for text in texts) for where, texts in scanned.items()}
+    where = [
+        text[max(0, text.index(SECRET_KEY) - 200) : text.index(SECRET_KEY) + 60]
+        for texts in scanned.values()
+        for text in texts
+        if SECRET_KEY in text
+    ]
+    assert leaks == dict.fromkeys(scanned, 0), where[:3]
+
+
+def scan_run_for_the_key(dag_id: str, log_text: str, return_values: str) -> str:
+    """Scan one run's output for the key: its logs, return values, XCom and rendered-field rows."""
+    from airflow.models.renderedtifields import RenderedTaskInstanceFields
+    from airflow.models.xcom import XComModel
+
+    xcoms = rows_of(XComModel, XComModel.dag_id, dag_id)
+    rendered = rows_of(RenderedTaskInstanceFields, RenderedTaskInstanceFields.dag_id, dag_id)
+    assert xcoms, "no XCom rows to scan"
+    assert rendered, "no rendered-field rows to scan"
+    log_folder = Path(os.environ["AIRFLOW_HOME"]) / "logs"
+    log_files = [p.read_text(errors="replace") for p in log_folder.rglob("*") if p.is_file()]
+    scanned = {
+        "logs": [AIRFLOW_MASK_REQUEST.sub("", log_text)],
+        "return values": [return_values],
+        "log files": log_files,
+        "xcom table": xcoms,
+        "rendered fields table": rendered,
+    }
+    assert_no_key_in(scanned)
+    masked = len(AIRFLOW_MASK_REQUEST.findall(log_text))
+    return f"scanned {sum(map(len, scanned.values()))} texts; Airflow MaskSecret lines set aside: {masked}"
 
 
 @pytest.mark.parametrize("fault", FAULTS, ids=[fault.name for fault in FAULTS])
@@ -259,39 +290,24 @@ def test_batch_survives_fault(
 ) -> None:
     emulator = fault_run(fault)
     output = tmp_path / "out"
+    dag_id = f"it_faults_{fault.mode}"
 
-    outcome = run_dag(f"it_faults_{fault.mode}", {"output_path": output.as_uri()})
+    outcome = run_dag(dag_id, {"output_path": output.as_uri()})
 
     log_text = logs()
-    RECORD.texts.extend([log_text, json.dumps(outcome.return_values, default=str)])
-    check_outcome(fault, outcome, emulator, output, log_text)
+    summary = check_outcome(fault, outcome, emulator, output, log_text)
+    summary += "; " + scan_run_for_the_key(dag_id, log_text, json.dumps(outcome.return_values, default=str))
+    print(f"\nfault {fault.name}: {summary}")
+    if os.environ.get("TENGR_FAULT_SUMMARY"):  # a file to append the line to, for the issue note
+        with open(os.environ["TENGR_FAULT_SUMMARY"], "a") as out:
+            out.write(f"fault {fault.name}: {summary}\n")
 
 
-def rows_of(model: Any, column: Any, dag_ids: list[str]) -> list[str]:
-    """Every row of an Airflow table that belongs to ``dag_ids``, as text."""
-    from airflow.utils.session import create_session
-
-    with create_session() as session:
-        return [
-            json.dumps({key: str(value) for key, value in vars(row).items() if not key.startswith("_")})
-            for row in session.query(model).filter(column.in_(dag_ids))
-        ]
-
-
-def test_the_api_key_never_leaks(fault_run: Callable[[Fault], TengrEmulator]) -> None:
-    """Run last: everything the fault suite produced, and the objects that hold the connection."""
-    from airflow.models.renderedtifields import RenderedTaskInstanceFields
-    from airflow.models.xcom import XComModel
-
+def test_errors_reprs_and_the_serialized_trigger_never_carry_the_key(
+    fault_run: Callable[[Fault], TengrEmulator],
+) -> None:
     from tengr_provider.hooks.tengr import TengrAsyncHook
     from tengr_provider.triggers.artwork import TengrArtworkTrigger
-
-    assert RECORD.faults, "run the whole module: the scan needs the fault cases' output"
-    dag_ids = ["it_faults_poll", "it_faults_deferrable"]
-    xcoms = rows_of(XComModel, XComModel.dag_id, dag_ids)
-    rendered = rows_of(RenderedTaskInstanceFields, RenderedTaskInstanceFields.dag_id, dag_ids)
-    assert xcoms, "no XCom rows to scan"
-    assert rendered, "no rendered-field rows to scan"
 
     # An emulator that answers every call 500: the errors the hook raises must not carry the key.
     fault_run(Fault("errors", "poll", {"error_rate": 1.0}, extras={"max_retries": 1}))
@@ -304,35 +320,16 @@ def test_the_api_key_never_leaks(fault_run: Callable[[Fault], TengrEmulator]) ->
     classpath, kwargs = trigger.serialize()
     assert kwargs["tengr_conn_id"] == "tengr_default"
     assert hook.settings.api_key == SECRET_KEY  # the objects below hold the key; their reprs must not
-    tasks = [task for dag_id in dag_ids for task in dag_bag().get_dag(dag_id).tasks]
-    reprs = [repr(hook), repr(TengrAsyncHook("tengr_default")), repr(trigger), *map(repr, tasks)]
-
-    log_folder = Path(os.environ["AIRFLOW_HOME"]) / "logs"
-    log_files = [p.read_text(errors="replace") for p in log_folder.rglob("*") if p.is_file()]
-    airflow_lines = sum(len(AIRFLOW_MASK_REQUEST.findall(text)) for text in RECORD.texts)
-    log_texts = [AIRFLOW_MASK_REQUEST.sub("", text) for text in RECORD.texts]
-    scanned = {
-        "logs and return values": log_texts,
-        "log files": log_files,
-        "xcom table": xcoms,
-        "rendered fields table": rendered,
-        "exception texts": errors,
-        "reprs": reprs,
-        "serialized trigger": [json.dumps([classpath, kwargs], default=str)],
-    }
-    leaks = {where: sum(SECRET_KEY in text for text in texts) for where, texts in scanned.items()}
-    summary = (
-        f"fault suite: {RECORD.summary()}; scanned {sum(map(len, scanned.values()))} texts, "
-        f"leaks: {leaks}; Airflow's own MaskSecret debug lines set aside: {airflow_lines}"
-    )
-    print(f"\n{summary}")
-    if os.environ.get("TENGR_FAULT_SUMMARY"):  # a file to append the line to, for the issue note
-        with open(os.environ["TENGR_FAULT_SUMMARY"], "a") as out:
-            out.write(summary + "\n")
-    where = [
-        text[max(0, text.index(SECRET_KEY) - 200) : text.index(SECRET_KEY) + 60]
-        for texts in scanned.values()
-        for text in texts
-        if SECRET_KEY in text
+    tasks = [
+        task
+        for dag_id in ("it_faults_poll", "it_faults_deferrable")
+        for task in dag_bag().get_dag(dag_id).tasks
     ]
-    assert leaks == dict.fromkeys(scanned, 0), where[:3]
+    reprs = [repr(hook), repr(TengrAsyncHook("tengr_default")), repr(trigger), *map(repr, tasks)]
+    assert_no_key_in(
+        {
+            "exception texts": errors,
+            "reprs": reprs,
+            "serialized trigger": [json.dumps([classpath, kwargs], default=str)],
+        }
+    )

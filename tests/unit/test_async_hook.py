@@ -157,3 +157,19 @@ async def test_hooks_on_one_loop_share_one_connection_pool(
     await second.close()
     assert pool.closed
     assert _shared_connector.users_on_running_loop() == 0
+
+
+async def test_a_session_closed_from_outside_gives_its_pool_share_back(
+    tengr_connection: str, mocked: aioresponses
+) -> None:
+    mocked.get(ARTWORK_URL, payload=artwork("done"), repeat=True)
+    hook = TengrAsyncHook(tengr_connection)
+    await hook.get_artwork(ARTWORK_ID)
+    assert hook._session is not None
+    await hook._session.close()  # e.g. by code that borrowed the session
+
+    await hook.get_artwork(ARTWORK_ID)
+
+    assert _shared_connector.users_on_running_loop() == 1
+    await hook.close()
+    assert _shared_connector.users_on_running_loop() == 0

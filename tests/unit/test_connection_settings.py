@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from tengr_provider.exceptions import TengrAuthError
-from tengr_provider.hooks._api import base_url_from_host, settings_from_connection
+from tengr_provider.hooks._settings import base_url_from_host, settings_from_connection
 
 
 def settings(**overrides: Any) -> Any:
@@ -115,11 +115,11 @@ def test_new_extras_are_read_and_hook_arguments_beat_them() -> None:
         ({"backoff_initial": 0}, "backoff_initial: must be > 0 seconds, got 0"),
         ({"backoff_initial": -1}, "backoff_initial: must be > 0 seconds"),
         ({"backoff_initial": 5, "backoff_max": 2}, r"backoff_max: must be >= backoff_initial \(5 s\), got 2"),
-        ({"backoff_initial": "soon"}, "backoff_initial: could not convert string to float: 'soon'"),
-        ({"backoff_max": "1m"}, "backoff_max: could not convert"),
+        ({"backoff_initial": "soon"}, "backoff_initial: expected a number, got 'soon'"),
+        ({"backoff_max": "1m"}, "backoff_max: expected a number, got '1m'"),
         ({"backoff_max": True}, "backoff_max: expected a number, got True"),
-        ({"timeout": "ten"}, "timeout: could not convert"),
-        ({"max_retries": "three"}, "max_retries: invalid literal"),
+        ({"timeout": "ten"}, "timeout: expected a number, got 'ten'"),
+        ({"max_retries": "three"}, "max_retries: expected a whole number, got 'three'"),
         ({"max_retries": 2.5}, "max_retries: expected a whole number, got 2.5"),
         (
             {"allow_insecure_webhooks": "maybe"},
@@ -148,3 +148,32 @@ def test_several_problems_are_reported_at_once() -> None:
         ValueError, match=r"connection 'c': timeout: must be > 0.*; backoff_initial: must be > 0"
     ):
         settings(extras={"timeout": -1, "backoff_initial": 0})
+
+
+def test_the_connection_form_and_the_settings_model_agree() -> None:
+    from tengr_provider import get_provider_info
+    from tengr_provider.hooks._settings import ConnectionSettings
+
+    form = get_provider_info()["connection-types"][0]["conn-fields"]
+    model = ConnectionSettings.model_json_schema(by_alias=False)["properties"]
+    extras = {name: spec for name, spec in model.items() if name not in ("base_url", "api_key")}
+    assert sorted(form) == sorted(extras)
+    bounds = ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum")
+    for name, spec in form.items():
+        shown, stated = spec["schema"], extras[name]
+        assert shown["type"] == [stated["type"], "null"], name
+        assert shown["default"] == stated["default"], name
+        assert {key: shown[key] for key in bounds if key in shown} == {
+            key: stated[key] for key in bounds if key in stated
+        }, name
+
+
+@pytest.mark.parametrize("name", ["timeout", "max_retries", "rate_limit_timeout", "backoff_initial"])
+def test_numbers_refuse_booleans(name: str) -> None:
+    with pytest.raises(ValueError, match=f"{name}: expected a number, got True"):
+        settings(extras={name: True})
+
+
+def test_an_empty_extra_falls_back_to_the_legacy_name_then_the_default() -> None:
+    assert settings(extras={"timeout": "", "extra__tengr__timeout": "7"}).timeout == 7.0
+    assert settings(extras={"timeout": "", "max_retries": None}).timeout == 60.0

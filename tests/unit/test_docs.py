@@ -117,3 +117,31 @@ def test_the_parameter_table_lists_every_parameter_of_the_operator(page: str, op
 @pytest.mark.parametrize(("page", "operator"), OPERATOR_PAGES.items(), ids=list(OPERATOR_PAGES))
 def test_the_parameter_table_names_only_real_parameters(page: str, operator: type) -> None:
     assert parameter_table_names(page) - accepted_parameters(operator) == set()
+
+
+def test_the_hook_page_names_every_constructor_override() -> None:
+    from tengr_provider.hooks.tengr import TengrHook
+
+    overrides = [
+        name
+        for name, parameter in inspect.signature(TengrHook.__init__).parameters.items()
+        if parameter.kind is inspect.Parameter.KEYWORD_ONLY
+    ]
+    page = (DOCS / "hook.md").read_text()
+    assert len(overrides) == 7
+    assert [name for name in overrides if f"`{name}`" not in page] == []
+
+
+def test_the_emulator_page_lists_every_setting_and_its_option() -> None:
+    import dataclasses
+
+    from tengr_provider.testing import EmulatorConfig
+    from tengr_provider.testing.cli import build_parser
+
+    page = (DOCS / "testing-with-the-emulator.md").read_text()
+    options = page.split("\n## Options\n", 1)[1].split("\n## ", 1)[0]
+    rows = {line.split("|")[1].strip(): line for line in options.splitlines() if line.startswith("| `")}
+    flags = {action.dest: action.option_strings for action in build_parser()._actions}
+    for item in dataclasses.fields(EmulatorConfig):
+        assert f"`{item.name}`" in rows, item.name
+        assert all(flag in rows[f"`{item.name}`"] for flag in flags[item.name]), item.name

@@ -581,3 +581,31 @@ def test_missing_key_error_does_not_pretend_the_server_was_silent(monkeypatch: p
         TengrHook().get_artwork(ARTWORK_ID)
     assert str(info.value).startswith("tengr.ai: connection 'tengr_default' has no API key")
     assert "no answer" not in str(info.value)
+
+
+def test_pickling_keeps_what_retry_decisions_read() -> None:
+    import pickle
+
+    from tengr_provider.hooks._api import ApiCall, connection_error, error_from_response
+    from tengr_provider.hooks._settings import ConnectionSettings
+
+    call = ApiCall("POST", "/v1/artworks/photo-pilot", creates=True)
+    settings = ConnectionSettings(base_url=BASE_URL, api_key=SECRET_KEY)
+    limited = error_from_response(call, settings, 429, '{"message": "slow"}', "7")
+    never_sent = connection_error(call, settings, OSError("refused"), may_have_arrived=False)
+
+    limited_copy, never_sent_copy = pickle.loads(pickle.dumps((limited, never_sent)))
+
+    assert (type(limited_copy), limited_copy.retry_after) == (TengrRateLimitError, 7.0)
+    assert (type(never_sent_copy), never_sent_copy.may_have_arrived) == (TengrConnectionError, False)
+    assert str(never_sent_copy) == str(never_sent)
+
+
+@pytest.mark.parametrize("status", [501, 505])
+def test_a_server_error_that_retrying_cannot_fix_fails_at_once(
+    hook: TengrHook, mocked: responses.RequestsMock, status: int
+) -> None:
+    mocked.get(ARTWORK_URL, status=status, json=error_body(status, "Not Implemented"))
+    with pytest.raises(TengrServerError, match=f"HTTP {status}"):
+        hook.get_artwork(ARTWORK_ID)
+    assert len(mocked.calls) == 1

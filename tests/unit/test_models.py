@@ -291,5 +291,6 @@ def test_api_error_message_may_be_a_list() -> None:
             "error": "Bad Request",
         }
     )
-    assert error.text == "width must be >= 512; effort must be <= 5"
-    assert ApiError.model_validate({"message": "Unauthorized", "statusCode": 401}).text == "Unauthorized"
+    assert error.message == ["width must be >= 512", "effort must be <= 5"]
+    assert (error.status_code, error.error) == (400, "Bad Request")
+    assert ApiError.model_validate({"message": "Unauthorized", "statusCode": 401}).message == "Unauthorized"

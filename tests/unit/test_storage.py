@@ -212,3 +212,49 @@ def test_a_bucket_is_reported_missing_only_when_certain(
             check_destination("s3://aws_default@b/x")
     else:
         assert check_destination("s3://aws_default@b/x") is folder
+
+
+class Sleeps(list[float]):
+    """Records the copier's sleeps instead of sleeping."""
+
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+def test_a_url_that_keeps_answering_503_costs_the_stated_budget_once(
+    tmp_path: Path, mocked: responses.RequestsMock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tengr_provider.storage import DOWNLOAD_ATTEMPTS
+
+    sleeps = Sleeps()
+    monkeypatch.setattr(ResultCopier, "_sleep", staticmethod(sleeps))
+    mocked.get(URL, status=503)
+
+    with pytest.raises(TengrStorageError, match=f"after {DOWNLOAD_ATTEMPTS} tries: HTTP 503"):
+        ResultCopier(str(tmp_path)).copy(URL, "a")
+
+    # One retry layer: no adapter retries stacked inside the copier's tries.
+    assert len(mocked.calls) == DOWNLOAD_ATTEMPTS == 3
+    assert sleeps == [0.5, 1.0]
+
+
+def test_a_download_honours_retry_after_within_its_cap(
+    tmp_path: Path, mocked: responses.RequestsMock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sleeps = Sleeps()
+    monkeypatch.setattr(ResultCopier, "_sleep", staticmethod(sleeps))
+    mocked.get(URL, status=429, headers={"Retry-After": "2"})
+    mocked.get(URL, status=503, headers={"Retry-After": "3600"})
+    mocked.get(URL, body=PNG, content_type="image/png")
+
+    assert ResultCopier(str(tmp_path)).copy(URL, "a").endswith("/a.png")
+
+    assert sleeps == [2.0, 30.0]
+    assert len(mocked.calls) == 3
+
+
+def test_a_non_transient_server_error_is_not_retried(tmp_path: Path, mocked: responses.RequestsMock) -> None:
+    mocked.get(URL, status=501)
+    with pytest.raises(TengrStorageError, match=r"answered HTTP 501$"):
+        ResultCopier(str(tmp_path)).copy(URL, "a")
+    assert len(mocked.calls) == 1

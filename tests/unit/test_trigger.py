@@ -14,7 +14,6 @@ from airflow.triggers.base import TriggerEvent
 from tests.helpers import BASE_URL, SECRET_KEY
 
 from tengr_provider.exceptions import TengrNotFoundError, TengrServerError
-from tengr_provider.hooks.tengr import TengrAsyncHook
 from tengr_provider.models import Artwork
 from tengr_provider.triggers.artwork import TengrArtworkTrigger
 
@@ -50,18 +49,6 @@ class ScriptedHook:
         if isinstance(step, Exception):
             raise step
         return Artwork.model_validate(step)
-
-
-@pytest.fixture
-def no_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    slept: list[float] = []
-
-    async def fake_sleep(seconds: float) -> None:
-        slept.append(seconds)
-
-    monkeypatch.setattr(asyncio, "sleep", fake_sleep)
-    monkeypatch.setattr(TengrAsyncHook, "_sleep", staticmethod(fake_sleep))
-    return slept
 
 
 def scripted(monkeypatch: pytest.MonkeyPatch, script: list[Any]) -> ScriptedHook:

@@ -8,18 +8,15 @@ cannot drift apart.
 
 from __future__ import annotations
 
-import email.utils
 import json
 import random
-import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from tenacity import RetryCallState, wait_exponential, wait_random
 
-from tengr_provider import DEFAULT_BASE_URL, __version__
+from tengr_provider._http import RETRYABLE_STATUSES, parse_retry_after
 from tengr_provider.exceptions import (
     TengrApiError,
     TengrAuthError,
@@ -29,25 +26,13 @@ from tengr_provider.exceptions import (
     TengrRateLimitError,
     TengrServerError,
 )
+from tengr_provider.hooks._settings import ConnectionSettings
 from tengr_provider.models import (
     ApiError,
     PhotoPilotRequest,
     TengrRequestValidationError,
     webhook_url_problem,
 )
-
-#: Statuses that are worth another try: rate limits and transient server failures.
-RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
-DEFAULT_TIMEOUT = 60.0
-DEFAULT_MAX_RETRIES = 5
-#: Backoff between retries: the first wait, doubling each retry up to the longest.
-DEFAULT_BACKOFF_INITIAL = 1.0
-DEFAULT_BACKOFF_MAX = 60.0
-#: How long one call keeps retrying 429s. A 429 means nothing was done, so waiting is always safe;
-#: counting 429s against ``max_retries`` instead made big batches fail under a rate limit.
-DEFAULT_RATE_LIMIT_TIMEOUT = 600.0
-#: Longest wait we accept from a ``Retry-After`` header, so a bad header cannot park a task for a day.
-MAX_RETRY_AFTER = 600.0
 
 _AUTH_HINT = "check the API key in the connection's password field"
 _FORBIDDEN_HINT = "the API key lacks the scope or domain for this call, or the account is out of credits"
@@ -61,175 +46,6 @@ class WarningLogger(Protocol):
     def warning(self, msg: Any, /, *args: Any) -> Any: ...
 
     def debug(self, msg: Any, /, *args: Any) -> Any: ...
-
-
-@dataclass(frozen=True)
-class ConnectionSettings:
-    """Everything a hook needs from an Airflow connection, resolved once.
-
-    :param base_url: scheme, host and optional port, without a trailing slash.
-    :param api_key: the bearer token; kept out of ``repr()``.
-    :param timeout: seconds one HTTP call may take.
-    :param max_retries: how many times a retryable failure is tried again.
-    :param retry_creates: whether a create call is retried after an answer that may mean it already
-        happened (5xx, a timeout, a dropped connection); retrying can create a second artwork.
-    :param rate_limit_timeout: seconds one call keeps retrying 429 answers (they do not count
-        against ``max_retries``).
-    :param allow_insecure_webhooks: accept webhook URLs that are plain http or point at a private host
-        (newer API revisions refuse them; older ones, private deployments and the emulator may not).
-    :param backoff_initial: first wait before a retry, in seconds; it doubles with each retry.
-    :param backoff_max: longest backoff wait, in seconds (a server's ``Retry-After`` is honoured as sent).
-    """
-
-    base_url: str
-    api_key: str = field(repr=False)
-    timeout: float = DEFAULT_TIMEOUT
-    max_retries: int = DEFAULT_MAX_RETRIES
-    retry_creates: bool = True
-    rate_limit_timeout: float = DEFAULT_RATE_LIMIT_TIMEOUT
-    allow_insecure_webhooks: bool = False
-    backoff_initial: float = DEFAULT_BACKOFF_INITIAL
-    backoff_max: float = DEFAULT_BACKOFF_MAX
-
-    def headers(self) -> dict[str, str]:
-        """Headers sent with every call."""
-        return {
-            "Authorization": f"Bearer {self.api_key}",
-            "Accept": "application/json",
-            "User-Agent": f"airflow-provider-tengr/{__version__}",
-        }
-
-    def redact(self, text: str) -> str:
-        """Remove the API key from ``text``, in case a server or library echoes it back."""
-        return text.replace(self.api_key, "***") if self.api_key else text
-
-
-def base_url_from_host(host: str | None, schema: str | None = None, port: int | None = None) -> str:
-    """Turn the connection's host field into a base URL; a bare host gets ``https://``."""
-    host = (host or "").strip().rstrip("/")
-    if not host:
-        return DEFAULT_BASE_URL
-    if "://" not in host:
-        host = f"{schema or 'https'}://{host}"
-        if port:
-            host = f"{host}:{port}"
-    return host
-
-
-def _extra(extras: Mapping[str, Any], name: str) -> Any:
-    """Read an extra written either plainly or with the legacy ``extra__tengr__`` prefix."""
-    value = extras.get(name)
-    if value in (None, ""):
-        value = extras.get(f"extra__tengr__{name}")
-    return None if value == "" else value
-
-
-_TRUE_WORDS = ("1", "true", "yes", "on")
-_FALSE_WORDS = ("0", "false", "no", "off")
-
-
-def _as_bool(value: Any) -> bool:
-    """A switch from an extra: a boolean, 0/1, or one of the usual words (a typo must not read as off)."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int) and value in (0, 1):
-        return bool(value)
-    if isinstance(value, str) and value.strip().lower() in _TRUE_WORDS + _FALSE_WORDS:
-        return value.strip().lower() in _TRUE_WORDS
-    raise ValueError(f"expected true or false, got {value!r}")
-
-
-def _as_number(value: Any) -> float:
-    """A number of seconds from an extra; a boolean is refused (``float(True)`` would read as 1)."""
-    if isinstance(value, bool):
-        raise ValueError(f"expected a number, got {value!r}")
-    return float(value)
-
-
-def _as_count(value: Any) -> int:
-    """A whole count from an extra (``"3"`` or ``3``); ``2.5`` and booleans are refused, not rounded."""
-    if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
-        raise ValueError(f"expected a whole number, got {value!r}")
-    return int(value)
-
-
-_T = TypeVar("_T")
-
-
-def _resolve(
-    argument: Any, extras: Mapping[str, Any], name: str, default: _T, convert: Callable[[Any], _T]
-) -> _T:
-    """A hook argument if given, else the connection extra ``name`` if set, else ``default``.
-
-    :raises ValueError: naming ``name`` when the value cannot be converted (a typo in an extra must
-        fail the task with the field's name, not with a bare ``could not convert string to float``).
-    """
-    value = argument if argument is not None else _extra(extras, name)
-    if value is None:
-        return default
-    try:
-        return convert(value)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name}: {exc}") from None
-
-
-def settings_from_connection(
-    *,
-    conn_id: str,
-    host: str | None,
-    schema: str | None,
-    port: int | None,
-    password: str | None,
-    extras: Mapping[str, Any],
-    timeout: float | None = None,
-    max_retries: int | None = None,
-    retry_creates: bool | None = None,
-    rate_limit_timeout: float | None = None,
-    allow_insecure_webhooks: bool | None = None,
-    backoff_initial: float | None = None,
-    backoff_max: float | None = None,
-) -> ConnectionSettings:
-    """Resolve settings: hook arguments win over connection extras, which win over defaults."""
-    if not password:
-        raise TengrAuthError(
-            None,
-            f"connection {conn_id!r} has no API key",
-            hint="put the tengr.ai API key in the connection's password field",
-        )
-    settings = ConnectionSettings(
-        base_url=base_url_from_host(host, schema, port),
-        api_key=password,
-        timeout=_resolve(timeout, extras, "timeout", DEFAULT_TIMEOUT, _as_number),
-        max_retries=_resolve(max_retries, extras, "max_retries", DEFAULT_MAX_RETRIES, _as_count),
-        retry_creates=_resolve(retry_creates, extras, "retry_creates", True, _as_bool),
-        rate_limit_timeout=_resolve(
-            rate_limit_timeout, extras, "rate_limit_timeout", DEFAULT_RATE_LIMIT_TIMEOUT, _as_number
-        ),
-        allow_insecure_webhooks=_resolve(
-            allow_insecure_webhooks, extras, "allow_insecure_webhooks", False, _as_bool
-        ),
-        backoff_initial=_resolve(
-            backoff_initial, extras, "backoff_initial", DEFAULT_BACKOFF_INITIAL, _as_number
-        ),
-        backoff_max=_resolve(backoff_max, extras, "backoff_max", DEFAULT_BACKOFF_MAX, _as_number),
-    )
-    problems = [
-        f"timeout: must be > 0 seconds, got {settings.timeout:g}" if settings.timeout <= 0 else "",
-        f"max_retries: must be >= 0, got {settings.max_retries}" if settings.max_retries < 0 else "",
-        f"rate_limit_timeout: must be >= 0 seconds, got {settings.rate_limit_timeout:g}"
-        if settings.rate_limit_timeout < 0
-        else "",
-        f"backoff_initial: must be > 0 seconds, got {settings.backoff_initial:g}"
-        if settings.backoff_initial <= 0
-        else "",
-        f"backoff_max: must be >= backoff_initial ({settings.backoff_initial:g} s), "
-        f"got {settings.backoff_max:g}"
-        if settings.backoff_max < settings.backoff_initial
-        else "",
-    ]
-    if any(problems):
-        raise ValueError(f"connection {conn_id!r}: " + "; ".join(p for p in problems if p))
-    return settings
 
 
 def check_webhook(request: PhotoPilotRequest, settings: ConnectionSettings) -> None:
@@ -268,22 +84,6 @@ class ApiCall:
     def describe(self) -> str:
         """``POST /v1/artworks/photo-pilot``, for logs and errors."""
         return f"{self.method} {self.path}"
-
-
-def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header given as seconds or as an HTTP date."""
-    if value is None or not value.strip():
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            moment = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        seconds = moment.timestamp() - (time.time() if now is None else now)
-    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
 
 
 _ERROR_CLASSES: dict[int, type[TengrApiError]] = {
@@ -341,6 +141,34 @@ def connection_error(
     return exc
 
 
+def unexpected_error(call: ApiCall, settings: ConnectionSettings, cause: BaseException) -> TengrApiError:
+    """A failure no answer explains (the HTTP library refused a header or a URL); not retried.
+
+    Whatever library raised it, its text is redacted: such messages often quote the request's headers.
+    """
+    return TengrApiError(
+        None,
+        settings.redact(f"request could not be sent: {type(cause).__name__}: {cause}"),
+        method=call.method,
+        path=call.path,
+    )
+
+
+def decode_answer(
+    call: ApiCall, settings: ConnectionSettings, status: int, body: str, retry_after: str | None
+) -> Any:
+    """The JSON of a 2xx answer; the error a non-2xx answer means (one decoder for both transports).
+
+    :raises TengrApiError: the answer is an error, or a 2xx that is not JSON.
+    """
+    if status >= 400:
+        raise error_from_response(call, settings, status, body, retry_after)
+    try:
+        return json.loads(body)
+    except ValueError:
+        raise TengrApiError(status, "answer is not JSON", method=call.method, path=call.path) from None
+
+
 def parse_response(model: type[_ModelT], data: Any, call: ApiCall) -> _ModelT:
     """Validate a 2xx body into ``model``; a body we cannot read is an API error, not a crash."""
     try:
@@ -357,13 +185,14 @@ def parse_response(model: type[_ModelT], data: Any, call: ApiCall) -> _ModelT:
 def is_retryable(exc: BaseException, call: ApiCall, settings: ConnectionSettings) -> bool:
     """Whether ``exc`` is worth another try of ``call``.
 
-    A 429 and a connection that was never made are always safe to retry. A 5xx, a timeout or a dropped
+    A 429 and a connection that was never made are always safe to retry. A 500/502/503/504 (the
+    statuses of :data:`~tengr_provider._http.RETRYABLE_STATUSES`), a timeout or a dropped
     connection may mean the server already acted; for a create that could spend credits twice, so it
     is retried only when the connection allows it (``retry_creates``, on by default).
     """
     if isinstance(exc, TengrRateLimitError):
         return True
-    ambiguous = isinstance(exc, TengrServerError) or (
+    ambiguous = (isinstance(exc, TengrServerError) and exc.status_code in RETRYABLE_STATUSES) or (
         isinstance(exc, TengrConnectionError) and getattr(exc, "may_have_arrived", True)
     )
     if ambiguous:

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    import aiohttp
+import aiohttp
 
 #: Connections the shared pool keeps per host; enough for any poll rate the API's limits allow.
 POOL_CONNECTIONS_PER_HOST = 100
@@ -32,8 +30,6 @@ _CONNECTORS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopConnector
 
 def acquire() -> aiohttp.TCPConnector:
     """The running loop's shared connector, created on first use; pair every call with :func:`release`."""
-    import aiohttp
-
     loop = asyncio.get_running_loop()
     entry = _CONNECTORS.get(loop)
     if entry is None or entry.connector.closed:

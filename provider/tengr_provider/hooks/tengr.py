@@ -3,19 +3,21 @@
 Both send the calls described in :mod:`tengr_provider.hooks._api` and differ only in transport:
 ``requests`` with one reused ``Session`` on the worker, ``aiohttp`` in the triggerer's event loop.
 aiohttp rather than httpx because it is what Airflow's own async hooks (http, databricks, dbt Cloud)
-use, so it is always installed with Airflow 3, and because ``aioresponses`` lets tests mock it.
+use, so it is always installed with Airflow 3, and because ``aioresponses`` lets tests mock it. It is
+imported with this module, never inside a coroutine: the triggerer loads trigger classes before it runs
+them, while an import on first use would block its event loop.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Awaitable, Callable
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from urllib.parse import quote
 
+import aiohttp
 import requests
 from pydantic import BaseModel
 from tenacity import AsyncRetrying, Retrying
@@ -30,14 +32,15 @@ from tengr_provider.exceptions import (
 from tengr_provider.hooks import _shared_connector
 from tengr_provider.hooks._api import (
     ApiCall,
-    ConnectionSettings,
     check_webhook,
     connection_error,
-    error_from_response,
+    decode_answer,
     parse_response,
     retry_arguments,
-    settings_from_connection,
+    unexpected_error,
 )
+from tengr_provider.hooks._settings import ConnectionSettings, settings_from_connection
+from tengr_provider.hooks._wait import TRANSIENT_ERRORS, ArtworkWait
 from tengr_provider.models import (
     LIST_LIMIT_MAX,
     Artwork,
@@ -50,8 +53,6 @@ from tengr_provider.models import (
 from tengr_provider.version_compat import BaseHook, get_async_connection, get_async_extra_dejson
 
 if TYPE_CHECKING:
-    import aiohttp
-
     from tengr_provider.version_compat import Connection
 
 _ModelT = TypeVar("_ModelT", bound=BaseModel)
@@ -84,6 +85,28 @@ def _artworks_from(data: Any, call: ApiCall) -> list[Artwork]:
     if not isinstance(data, list):
         raise TengrApiError(None, "unexpected answer, not a list of artworks", method="GET", path=call.path)
     return [parse_response(Artwork, item, call) for item in data]
+
+
+def _request_failure(call: ApiCall, settings: ConnectionSettings, exc: Exception) -> TengrApiError:
+    """What a ``requests`` failure means: no answer (and whether the server may have acted), or other."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return connection_error(call, settings, exc, may_have_arrived=False)
+    if isinstance(exc, requests.ConnectionError):
+        reason = getattr(exc.args[0], "reason", None) if exc.args else None
+        never_sent = isinstance(reason, NewConnectionError)
+        return connection_error(call, settings, exc, may_have_arrived=not never_sent)
+    if isinstance(exc, requests.Timeout):
+        return connection_error(call, settings, exc, may_have_arrived=True)
+    return unexpected_error(call, settings, exc)
+
+
+def _async_request_failure(call: ApiCall, settings: ConnectionSettings, exc: Exception) -> TengrApiError:
+    """What an ``aiohttp`` failure means, as :func:`_request_failure` for ``requests``."""
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return connection_error(call, settings, exc, may_have_arrived=False)
+    if isinstance(exc, (aiohttp.ClientError, asyncio.TimeoutError)):
+        return connection_error(call, settings, exc, may_have_arrived=True)
+    return unexpected_error(call, settings, exc)
 
 
 class _TengrHookBase(BaseHook):
@@ -218,6 +241,7 @@ class TengrHook(_TengrHookBase):
 
     def _send_once(self, call: ApiCall) -> Any:
         settings = self.settings
+        failure: TengrApiError | None = None
         try:
             response = self._session.request(
                 call.method,
@@ -226,24 +250,15 @@ class TengrHook(_TengrHookBase):
                 params=call.params,
                 timeout=settings.timeout,
             )
-        except requests.ConnectTimeout as exc:
-            raise connection_error(call, settings, exc, may_have_arrived=False) from None
-        except requests.ConnectionError as exc:
-            reason = getattr(exc.args[0], "reason", None) if exc.args else None
-            never_sent = isinstance(reason, NewConnectionError)
-            raise connection_error(call, settings, exc, may_have_arrived=not never_sent) from None
-        except requests.Timeout as exc:
-            raise connection_error(call, settings, exc, may_have_arrived=True) from None
-        if response.status_code >= 400:
-            raise error_from_response(
-                call, settings, response.status_code, response.text, response.headers.get("Retry-After")
-            )
-        try:
-            return response.json()
-        except ValueError:
-            raise TengrApiError(
-                response.status_code, "answer is not JSON", method=call.method, path=call.path
-            ) from None
+        except Exception as exc:
+            failure = _request_failure(call, settings, exc)
+        if failure is not None:
+            # Raised outside the ``except``: the library's own error (which may quote the auth header)
+            # is not kept as the context of ours, so no traceback can show it.
+            raise failure
+        return decode_answer(
+            call, settings, response.status_code, response.text, response.headers.get("Retry-After")
+        )
 
     def _call(self, call: ApiCall, *, max_retries: int | None = None) -> Any:
         retrying = Retrying(sleep=self._sleep, **self._retry_arguments(call, self.settings, max_retries))
@@ -285,6 +300,9 @@ class TengrHook(_TengrHookBase):
     def wait_for_artwork(self, artwork_id: str, poll_interval: float = 5, timeout: float = 3600) -> Artwork:
         """Poll until the artwork ends; return it on success.
 
+        A 429, 5xx or connection failure that outlasts the hook's retries does not end the wait: polling
+        goes on until ``timeout``, as in the triggerer (see :mod:`tengr_provider.hooks._wait`).
+
         :raises TengrArtworkFailedError: the artwork ended ``failed`` or ``canceled``.
         :raises TengrWaitTimeoutError: ``timeout`` seconds passed first (the artwork may still finish).
         """
@@ -292,23 +310,30 @@ class TengrHook(_TengrHookBase):
             raise ValueError(f"poll_interval: must be > 0 seconds, got {poll_interval}")
         if timeout < 0:
             raise ValueError(f"timeout: must be >= 0 seconds, got {timeout}")
-        deadline = self._monotonic() + timeout
+        wait = ArtworkWait(
+            artwork_id,
+            deadline=self._monotonic() + timeout,
+            poll_interval=poll_interval,
+            clock=self._monotonic,
+            logger=self.log,
+        )
         while True:
-            artwork = self.get_artwork(artwork_id)
-            if artwork.status.is_terminal:
-                if not artwork.status.is_success:
-                    raise TengrArtworkFailedError(artwork.id, artwork.status.value)
-                return artwork
-            remaining = deadline - self._monotonic()
-            if remaining <= 0:
-                raise TengrWaitTimeoutError(artwork.id, timeout, artwork.status.value)
+            try:
+                artwork = self.get_artwork(artwork_id)
+            except TRANSIENT_ERRORS as exc:
+                wait.read_failed(exc)
+            else:
+                if wait.read(artwork):
+                    if not artwork.status.is_success:
+                        raise TengrArtworkFailedError(artwork.id, artwork.status.value)
+                    return artwork
+            pause = wait.pause()
+            if pause is None:
+                raise TengrWaitTimeoutError(artwork_id, timeout, wait.last_status)
             self.log.info(
-                "tengr.ai artwork %s is %s; next check in %g s",
-                artwork.id,
-                artwork.status.value,
-                min(poll_interval, remaining),
+                "tengr.ai artwork %s is %s; next check in %g s", artwork_id, wait.last_status, pause
             )
-            self._sleep(min(poll_interval, remaining))
+            self._sleep(pause)
 
     def test_connection(self) -> tuple[bool, str]:
         """Check the base URL and API key with one cheap authenticated call; never raises."""
@@ -334,6 +359,8 @@ class TengrAsyncHook(_TengrHookBase):
         super().__init__(tengr_conn_id, **kwargs)
         self._settings: ConnectionSettings | None = None
         self._session: aiohttp.ClientSession | None = None
+        #: The pool share the session borrows, kept apart: a closed session forgets its connector.
+        self._connector: aiohttp.TCPConnector | None = None
 
     async def get_settings(self) -> ConnectionSettings:
         """The connection, resolved once per hook through the async connection API."""
@@ -344,27 +371,27 @@ class TengrAsyncHook(_TengrHookBase):
         return self._settings
 
     async def _get_session(self, settings: ConnectionSettings) -> aiohttp.ClientSession:
-        # aiohttp is imported here, not at module level: task processes that only use the sync hook
-        # should not pay for it (it is most of this module's import time).
-        import aiohttp
-
-        if self._session is None or self._session.closed:
+        if self._session is not None and self._session.closed:
+            # Closed from outside: give its share of the pool back before taking a new one.
+            await self.close()
+        if self._session is None:
+            self._connector = _shared_connector.acquire()
             self._session = aiohttp.ClientSession(
                 headers=settings.headers(),
                 timeout=aiohttp.ClientTimeout(total=settings.timeout),
-                connector=_shared_connector.acquire(),
+                connector=self._connector,
                 connector_owner=False,
             )
         return self._session
 
     async def close(self) -> None:
         """Close the session and give its share of the loop's connection pool back."""
-        if self._session is not None:
-            session, self._session = self._session, None
-            connector = session.connector
+        session, self._session = self._session, None
+        connector, self._connector = self._connector, None
+        if session is not None:
             await session.close()
-            if connector is not None:
-                await _shared_connector.release(connector)  # type: ignore[arg-type]
+        if connector is not None:
+            await _shared_connector.release(connector)
 
     async def __aenter__(self) -> TengrAsyncHook:
         return self
@@ -373,26 +400,20 @@ class TengrAsyncHook(_TengrHookBase):
         await self.close()
 
     async def _send_once(self, call: ApiCall, settings: ConnectionSettings) -> Any:
-        import aiohttp
-
         session = await self._get_session(settings)
         params = {key: str(value) for key, value in (call.params or {}).items()}
+        failure: TengrApiError | None = None
         try:
             async with session.request(
                 call.method, call.url(settings), json=call.body, params=params
             ) as resp:
                 text = await resp.text()
                 status, retry_after = resp.status, resp.headers.get("Retry-After")
-        except aiohttp.ClientConnectorError as exc:
-            raise connection_error(call, settings, exc, may_have_arrived=False) from None
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-            raise connection_error(call, settings, exc, may_have_arrived=True) from None
-        if status >= 400:
-            raise error_from_response(call, settings, status, text, retry_after)
-        try:
-            return json.loads(text)
-        except ValueError:
-            raise TengrApiError(status, "answer is not JSON", method=call.method, path=call.path) from None
+        except Exception as exc:
+            failure = _async_request_failure(call, settings, exc)
+        if failure is not None:
+            raise failure  # outside the ``except``, as in TengrHook._send_once
+        return decode_answer(call, settings, status, text, retry_after)
 
     async def _call(self, call: ApiCall) -> Any:
         settings = await self.get_settings()

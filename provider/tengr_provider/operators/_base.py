@@ -8,8 +8,6 @@ and copies the results to ``output_path``.
 
 from __future__ import annotations
 
-import time
-from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
@@ -26,8 +24,9 @@ from tengr_provider.hooks.tengr import TengrHook
 from tengr_provider.links import RESULT_URL_XCOM_KEY, TengrResultImageLink
 from tengr_provider.models import ApiRequest, Artwork, ArtworkStatus, parse_request
 from tengr_provider.storage import DEFAULT_MAX_IMAGE_BYTES, ResultCopier, check_destination, is_local
-from tengr_provider.triggers.artwork import TengrArtworkTrigger
-from tengr_provider.version_compat import AirflowException, BaseOperator, ResumableJobMixin, conf
+from tengr_provider.triggers.artwork import ArtworkWaitEvent
+from tengr_provider.triggers.deferral import default_deferrable, defer_artwork_wait
+from tengr_provider.version_compat import BaseOperator, ResumableJobMixin, conf
 
 if TYPE_CHECKING:
     from tengr_provider.version_compat import Context, ObjectStoragePath
@@ -38,13 +37,6 @@ _Result = TypeVar("_Result")
 
 #: Executors that run every task on the scheduler's machine, where a ``file://`` output_path is shared.
 _SINGLE_MACHINE_EXECUTORS = frozenset({"LocalExecutor", "SequentialExecutor"})
-#: Extra seconds the deferral may outlive the trigger's own deadline, so the trigger reports first.
-_DEFER_GRACE = 120
-
-
-def default_deferrable() -> bool:
-    """``[operators] default_deferrable``, the switch Airflow users expect every provider to honour."""
-    return bool(conf.getboolean("operators", "default_deferrable", fallback=False))
 
 
 class TengrBaseOperator(ResumableJobMixin, BaseOperator):
@@ -63,8 +55,6 @@ class TengrBaseOperator(ResumableJobMixin, BaseOperator):
     request_fields: ClassVar[tuple[str, ...]]
 
     template_fields: tuple[str, ...] = ("tengr_conn_id", "output_path")
-    ui_color = "#f4e8ff"
-    ui_fgcolor = "#3b0764"
     operator_extra_links = (TengrResultImageLink(),)
 
     def __init__(
@@ -197,11 +187,13 @@ class TengrArtworkOperator(TengrBaseOperator):
 
     def is_job_active(self, status: str) -> bool:
         """Starting or processing: worth reconnecting to."""
-        return status in (ArtworkStatus.STARTING.value, ArtworkStatus.PROCESSING.value)
+        known = ArtworkStatus.of(status)
+        return known is not None and not known.is_terminal
 
     def is_job_succeeded(self, status: str) -> bool:
         """Succeeded or done: its results can be collected without a new request."""
-        return status in (ArtworkStatus.SUCCEEDED.value, ArtworkStatus.DONE.value)
+        known = ArtworkStatus.of(status)
+        return known is not None and known.is_success
 
     def poll_until_complete(self, external_id: JsonValue, context: Context) -> Any:
         """Wait for the artwork (on the worker, or in the triggerer when deferrable); return the result.
@@ -218,15 +210,12 @@ class TengrArtworkOperator(TengrBaseOperator):
 
     def _wait(self, artwork_id: str) -> None:
         if self.deferrable:
-            self.defer(
-                trigger=TengrArtworkTrigger(
-                    artwork_id=artwork_id,
-                    tengr_conn_id=self.tengr_conn_id,
-                    poll_interval=self.poll_interval,
-                    end_time=time.time() + self.timeout,
-                ),
-                method_name="execute_complete",
-                timeout=timedelta(seconds=self.timeout + max(_DEFER_GRACE, 2 * self.poll_interval)),
+            defer_artwork_wait(
+                self,
+                artwork_id=artwork_id,
+                tengr_conn_id=self.tengr_conn_id,
+                poll_interval=self.poll_interval,
+                timeout=self.timeout,
             )
         self._artwork = self.hook.wait_for_artwork(artwork_id, self.poll_interval, self.timeout)
 
@@ -244,15 +233,10 @@ class TengrArtworkOperator(TengrBaseOperator):
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
         """Resume after the trigger: succeed with the artwork, or fail saying which artwork and why."""
-        if not isinstance(event, dict) or event.get("status") not in ("success", "error", "timeout"):
-            raise AirflowException(f"unexpected event from TengrArtworkTrigger: {event!r}")
-        artwork_json = event.get("artwork") or {}
-        artwork_id = str(artwork_json.get("id", "unknown"))
-        if event["status"] == "timeout":
-            raise TengrWaitTimeoutError(artwork_id, self.timeout, str(artwork_json.get("status", "unknown")))
-        if event["status"] == "error" and "status" not in artwork_json:
-            raise AirflowException(event.get("message") or f"waiting for artwork {artwork_id} failed")
-        return self._announce(context, self._finish(Artwork.model_validate(artwork_json), context))
+        wait_event = ArtworkWaitEvent.parse(event)
+        if wait_event.status == "timeout":
+            raise TengrWaitTimeoutError(wait_event.artwork_id, self.timeout, wait_event.last_status)
+        return self._announce(context, self._finish(wait_event.final_artwork(), context))
 
     def _finish(self, artwork: Artwork, context: Context) -> dict[str, Any]:
         if not artwork.status.is_success:

@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import time
-from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from tengr_provider import DEFAULT_CONN_ID
 from tengr_provider.exceptions import TengrArtworkFailedError
+from tengr_provider.hooks._wait import TRANSIENT_ERRORS
 from tengr_provider.hooks.tengr import TengrHook
-from tengr_provider.operators._base import default_deferrable
-from tengr_provider.triggers.artwork import TengrArtworkTrigger
-from tengr_provider.version_compat import (
-    AirflowException,
-    AirflowSensorTimeout,
-    BaseSensorOperator,
-    PokeReturnValue,
-)
+from tengr_provider.triggers.artwork import ArtworkWaitEvent
+from tengr_provider.triggers.deferral import default_deferrable, defer_artwork_wait
+from tengr_provider.version_compat import AirflowSensorTimeout, BaseSensorOperator, PokeReturnValue
 
 if TYPE_CHECKING:
     from tengr_provider.version_compat import Context
@@ -36,8 +30,6 @@ class TengrArtworkSensor(BaseSensorOperator):
     """
 
     template_fields = ("artwork_id", "tengr_conn_id")
-    ui_color = "#f4e8ff"
-    ui_fgcolor = "#3b0764"
 
     def __init__(
         self,
@@ -58,8 +50,18 @@ class TengrArtworkSensor(BaseSensorOperator):
         return TengrHook(tengr_conn_id=self.tengr_conn_id)
 
     def poke(self, context: Context) -> PokeReturnValue:
-        """One read of the artwork: done (with its JSON), not yet, or a failure."""
-        artwork = self.hook.get_artwork(self.artwork_id)
+        """One read of the artwork: done (with its JSON), not yet, or a failure.
+
+        A 429, 5xx or connection failure that outlasts the hook's retries counts as "not yet": the
+        sensor keeps poking until its timeout, as the trigger does (see :mod:`tengr_provider.hooks._wait`).
+        """
+        try:
+            artwork = self.hook.get_artwork(self.artwork_id)
+        except TRANSIENT_ERRORS as exc:
+            self.log.warning(
+                "tengr.ai artwork %s: %s; will try again until the timeout", self.artwork_id, exc
+            )
+            return PokeReturnValue(is_done=False)
         if artwork.status.is_terminal and not artwork.status.is_success:
             raise TengrArtworkFailedError(artwork.id, artwork.status.value)
         if not artwork.status.is_success:
@@ -73,26 +75,18 @@ class TengrArtworkSensor(BaseSensorOperator):
         first = self.poke(context)
         if first.is_done:
             return first.xcom_value
-        self.defer(
-            trigger=TengrArtworkTrigger(
-                artwork_id=self.artwork_id,
-                tengr_conn_id=self.tengr_conn_id,
-                poll_interval=self.poke_interval,
-                end_time=time.time() + self.timeout,
-            ),
-            method_name="execute_complete",
-            timeout=timedelta(seconds=self.timeout + max(120, 2 * self.poke_interval)),
+        defer_artwork_wait(
+            self,
+            artwork_id=self.artwork_id,
+            tengr_conn_id=self.tengr_conn_id,
+            poll_interval=self.poke_interval,
+            timeout=self.timeout,
         )
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> Any:
         """Finish after the trigger: the artwork's JSON, or a failure naming it."""
-        if not isinstance(event, dict) or event.get("status") not in ("success", "error", "timeout"):
-            raise AirflowException(f"unexpected event from TengrArtworkTrigger: {event!r}")
-        artwork = event.get("artwork") or {}
-        if event["status"] == "success":
-            return artwork
-        if event["status"] == "timeout":
-            raise AirflowSensorTimeout(event.get("message") or f"artwork {self.artwork_id} timed out")
-        if artwork.get("status") in ("failed", "canceled"):
-            raise TengrArtworkFailedError(str(artwork.get("id", self.artwork_id)), str(artwork["status"]))
-        raise AirflowException(event.get("message") or f"waiting for artwork {self.artwork_id} failed")
+        wait_event = ArtworkWaitEvent.parse(event)
+        if wait_event.status == "timeout":
+            raise AirflowSensorTimeout(wait_event.message or f"artwork {self.artwork_id} timed out")
+        wait_event.final_artwork()  # raises for a failed, canceled or broken wait
+        return wait_event.artwork

@@ -3,83 +3,70 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import shlex
 import signal
 import sys
 import threading
+import typing
 from types import FrameType
+from typing import Any
 
-from tengr_provider.testing.config import (
-    DEFAULT_API_KEY,
-    DEFAULT_RETENTION_SECONDS,
-    DEFAULT_URL_TTL_SECONDS,
-    EmulatorConfig,
-)
+from tengr_provider.testing.config import DEFAULT_API_KEY, EmulatorConfig
 from tengr_provider.testing.emulator import TengrEmulator
 
 
+def _scalar(hint: Any) -> Any:
+    """``float`` for ``float | None``: the type an option's text is converted with."""
+    return next((arg for arg in typing.get_args(hint) if arg is not type(None)), hint)
+
+
+def _setting_options() -> list[tuple[dataclasses.Field[Any], Any]]:
+    """The config fields the CLI derives an option from, with their types."""
+    hints = typing.get_type_hints(EmulatorConfig)
+    return [
+        (item, _scalar(hints[item.name]))
+        for item in dataclasses.fields(EmulatorConfig)
+        if not item.metadata.get("skip")
+    ]
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The command line; every option maps to one :class:`EmulatorConfig` field."""
+    """The command line: one option per :class:`EmulatorConfig` field, derived from the field."""
     parser = argparse.ArgumentParser(
         prog="tengr-emulator",
         description="A local tengr.ai API for tests and demos. Prints the Airflow connection to use.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    add = parser.add_argument
-    add("--host", default="127.0.0.1", help="interface to bind (loopback keeps it private)")
-    add("--port", type=int, default=8099, help="port to bind; 0 picks a free one")
     keys = parser.add_mutually_exclusive_group()
     keys.add_argument("--api-key", default=DEFAULT_API_KEY, help="the Bearer token to accept")
     keys.add_argument("--any-key", action="store_true", help="accept any non-empty Bearer token")
-    add("--processing-seconds", type=float, default=2.0, help="time for a photo-pilot artwork to finish")
-    add("--retention-seconds", type=float, default=DEFAULT_RETENTION_SECONDS, help="artwork lifetime")
-    add("--url-ttl-seconds", type=float, default=DEFAULT_URL_TTL_SECONDS, help="style-dna URL lifetime")
-    add("--results-per-artwork", type=int, default=1, help="images per successful photo-pilot artwork")
-    add("--credits", type=int, default=None, help="credits available (default: unlimited)")
-    add("--seed", type=int, default=0, help="seed of every random fault choice")
-    add("--rate-limit", type=float, default=None, help="API requests per second before 429 (default: off)")
-    add("--no-retry-after", action="store_true", help="send 429 without a Retry-After header")
-    add("--error-rate", type=float, default=0.0, help="share of API requests answered 500/502/503")
-    add("--gateway-timeout-rate", type=float, default=0.0, help="share of sync calls answered 504 after work")
-    add("--latency", type=float, default=0.0, help="seconds added to delayed API requests")
-    add("--latency-rate", type=float, default=None, help="share of API requests delayed (default: all)")
-    add("--drop-rate", type=float, default=0.0, help="share of API requests dropped without an answer")
-    add("--failure-rate", type=float, default=0.0, help="share of artworks that end failed")
-    add("--cancel-rate", type=float, default=0.0, help="share of photo-pilot artworks that end canceled")
-    add("--file-break-rate", type=float, default=0.0, help="share of image downloads cut off halfway")
-    add("--file-not-image-rate", type=float, default=0.0, help="share of image downloads answered with HTML")
-    add("--file-padding-bytes", type=int, default=0, help="bytes of padding added to every PNG result")
-    add("--file-chunked", action="store_true", help="send result images chunked, without Content-Length")
-    add("--quiet", action="store_true", help="do not log each request to stderr")
+    for item, kind in _setting_options():
+        flag = item.metadata.get("flag", "--" + item.name.replace("_", "-"))
+        if kind is bool:
+            # A flag flips the field's default; with no flag the attribute stays unset (no "default"
+            # shown in --help, where a store_false flag's "default: True" would read backwards).
+            parser.add_argument(
+                flag,
+                dest=item.name,
+                action="store_const",
+                const=not item.default,
+                default=argparse.SUPPRESS,
+                help=item.metadata["help"],
+            )
+        else:
+            default = item.metadata.get("cli_default", item.default)
+            parser.add_argument(flag, dest=item.name, type=kind, default=default, help=item.metadata["help"])
+    parser.add_argument("--quiet", action="store_true", help="do not log each request to stderr")
     return parser
 
 
 def _config(args: argparse.Namespace) -> EmulatorConfig:
-    return EmulatorConfig(
-        host=args.host,
-        port=args.port,
-        api_key=None if args.any_key else args.api_key,
-        processing_seconds=args.processing_seconds,
-        retention_seconds=args.retention_seconds,
-        url_ttl_seconds=args.url_ttl_seconds,
-        results_per_artwork=args.results_per_artwork,
-        credits=args.credits,
-        seed=args.seed,
-        rate_limit=args.rate_limit,
-        rate_limit_retry_after=not args.no_retry_after,
-        error_rate=args.error_rate,
-        gateway_timeout_rate=args.gateway_timeout_rate,
-        latency=args.latency,
-        latency_rate=args.latency_rate,
-        drop_rate=args.drop_rate,
-        failure_rate=args.failure_rate,
-        cancel_rate=args.cancel_rate,
-        file_break_rate=args.file_break_rate,
-        file_not_image_rate=args.file_not_image_rate,
-        file_padding_bytes=args.file_padding_bytes,
-        file_chunked=args.file_chunked,
-    )
+    settings: dict[str, Any] = {
+        item.name: getattr(args, item.name, item.default) for item, _ in _setting_options()
+    }
+    return EmulatorConfig(api_key=None if args.any_key else args.api_key, **settings)
 
 
 def main(argv: list[str] | None = None) -> int:

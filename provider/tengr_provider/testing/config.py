@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 #: The key the emulator expects unless told otherwise; it is a public test value, not a secret.
 DEFAULT_API_KEY = "tengr-emulator-key"
@@ -13,64 +14,69 @@ DEFAULT_RETENTION_SECONDS = 8 * 24 * 3600.0
 DEFAULT_URL_TTL_SECONDS = 3600.0
 
 
+def _setting(default: Any, help: str, **cli: Any) -> Any:
+    """A field with its one-line description; ``cli`` tunes its command-line option (``cli.py``).
+
+    :param default: the value when the setting is not given.
+    :param help: what the setting does (the ``--help`` text; the docs table says more).
+    :param cli: ``flag`` (a flag other than ``--<name>``), ``cli_default`` (another default on the command
+        line), ``skip`` (an option the CLI spells its own way).
+    """
+    return field(default=default, metadata={"help": help, **cli})
+
+
 @dataclass(frozen=True)
 class EmulatorConfig:
-    """Everything that shapes the emulator's behaviour; see ``docs/testing-with-the-emulator.md``.
+    """Everything that shapes the emulator's behaviour, stated once.
 
-    :param host: interface to bind; loopback by default so nothing outside the machine can reach it.
-    :param port: port to bind; 0 lets the OS pick a free one (read it back from ``TengrEmulator.url``).
-    :param api_key: the only Bearer token accepted; ``None`` accepts any non-empty token.
-    :param processing_seconds: how long a photo-pilot artwork takes from ``starting`` to its final
-        status; the first fifth of that time it is ``starting``, then ``processing``.
-    :param retention_seconds: age after which artworks and their files answer 404 (the API keeps 8 days).
-    :param url_ttl_seconds: lifetime of a style-dna image URL (``expiresAt``).
-    :param results_per_artwork: result images per successful photo-pilot artwork.
-    :param credits: credits available; each create spends one. ``None`` means unlimited.
-    :param seed: seeds every random choice (faults and outcomes), so a sequential run replays exactly.
-    :param rate_limit: requests per second over all API routes (token bucket, burst of one second's
-        worth); ``None`` or 0 turns rate limiting off.
-    :param rate_limit_retry_after: send ``Retry-After`` with a 429; the API does not promise it, so a
-        client must cope without.
-    :param error_rate: share of API requests answered 500/502/503 before any work is done.
-    :param gateway_timeout_rate: share of successful style-dna/upscaling calls answered 504 *after*
-        the work is done (the image exists and the credit is spent: the duplicate-credit risk).
-    :param latency: seconds added to a delayed API request.
-    :param latency_rate: share of API requests delayed by ``latency``; defaults to all of them.
-    :param drop_rate: share of API requests whose connection is closed without any answer.
-    :param failure_rate: share of photo-pilot and upscaling artworks that end ``failed``.
-    :param cancel_rate: share of photo-pilot artworks that end ``canceled``.
-    :param file_break_rate: share of result-image downloads whose connection is closed halfway through
-        the body (the headers promised the whole image).
-    :param file_not_image_rate: share of result-image downloads answered 200 with an HTML error page,
-        as a CDN or captive portal does.
-    :param file_padding_bytes: bytes added to every PNG result inside a private ancillary chunk, so the
-        image stays decodable but is as large as a test of a size cap needs.
-    :param file_chunked: send result images with ``Transfer-Encoding: chunked`` and no
-        ``Content-Length``, so a client learns their size only by reading them.
+    :class:`~tengr_provider.testing.emulator.TengrEmulator` takes these fields as its keywords and
+    ``tengr-emulator`` as its options (``--processing-seconds`` for ``processing_seconds``), both derived
+    from this class; each field's ``help`` says what it does and ``docs/testing-with-the-emulator.md``
+    says more. The defaults behave like the real API with no faults. All random choices are seeded
+    from ``seed``; every share is between 0 and 1.
     """
 
-    host: str = "127.0.0.1"
-    port: int = 0
-    api_key: str | None = DEFAULT_API_KEY
-    processing_seconds: float = 2.0
-    retention_seconds: float = DEFAULT_RETENTION_SECONDS
-    url_ttl_seconds: float = DEFAULT_URL_TTL_SECONDS
-    results_per_artwork: int = 1
-    credits: int | None = None
-    seed: int = 0
-    rate_limit: float | None = None
-    rate_limit_retry_after: bool = True
-    error_rate: float = 0.0
-    gateway_timeout_rate: float = 0.0
-    latency: float = 0.0
-    latency_rate: float | None = None
-    drop_rate: float = 0.0
-    failure_rate: float = 0.0
-    cancel_rate: float = 0.0
-    file_break_rate: float = 0.0
-    file_not_image_rate: float = 0.0
-    file_padding_bytes: int = 0
-    file_chunked: bool = False
+    host: str = _setting("127.0.0.1", "interface to bind (loopback keeps it private)")
+    port: int = _setting(0, "port to bind; 0 picks a free one", cli_default=8099)
+    api_key: str | None = _setting(
+        DEFAULT_API_KEY, "the only Bearer token accepted; None accepts any non-empty token", skip=True
+    )
+    processing_seconds: float = _setting(
+        2.0, "time for a photo-pilot artwork to finish (the first fifth 'starting', then 'processing')"
+    )
+    retention_seconds: float = _setting(
+        DEFAULT_RETENTION_SECONDS, "age after which artworks and their files answer 404"
+    )
+    url_ttl_seconds: float = _setting(DEFAULT_URL_TTL_SECONDS, "style-dna image URL lifetime (expiresAt)")
+    results_per_artwork: int = _setting(1, "images per successful photo-pilot artwork")
+    credits: int | None = _setting(None, "credits available, one per create; None is unlimited")
+    seed: int = _setting(0, "seed of every random fault choice, so a sequential run replays exactly")
+    rate_limit: float | None = _setting(
+        None, "API requests per second before 429 (token bucket, one second's burst); None is off"
+    )
+    rate_limit_retry_after: bool = _setting(
+        True,
+        "whether a 429 carries Retry-After (the API does not promise one); the flag sends none",
+        flag="--no-retry-after",
+    )
+    throttle_rate: float = _setting(
+        0.0, "share of API requests answered 429 (Retry-After: 1 unless --no-retry-after), whatever the rate"
+    )
+    error_rate: float = _setting(0.0, "share of API requests answered 500/502/503 before any work")
+    gateway_timeout_rate: float = _setting(
+        0.0, "share of successful style-dna/upscaling calls answered 504 after the work (credit spent)"
+    )
+    latency: float = _setting(0.0, "seconds added to delayed API requests")
+    latency_rate: float | None = _setting(None, "share of API requests delayed by latency; None delays all")
+    drop_rate: float = _setting(0.0, "share of API requests whose connection is closed without an answer")
+    failure_rate: float = _setting(0.0, "share of photo-pilot and upscaling artworks that end failed")
+    cancel_rate: float = _setting(0.0, "share of photo-pilot artworks that end canceled")
+    file_break_rate: float = _setting(
+        0.0, "share of image downloads cut off halfway (the headers promised the whole image)"
+    )
+    file_not_image_rate: float = _setting(0.0, "share of image downloads answered 200 with an HTML page")
+    file_padding_bytes: int = _setting(0, "bytes of padding in a private chunk of every PNG result")
+    file_chunked: bool = _setting(False, "send result images chunked, without Content-Length")
 
     def __post_init__(self) -> None:
         problems = [*self._share_problems(), *self._amount_problems()]
@@ -79,6 +85,7 @@ class EmulatorConfig:
 
     def _share_problems(self) -> list[str]:
         shares = {
+            "throttle_rate": self.throttle_rate,
             "error_rate": self.error_rate,
             "gateway_timeout_rate": self.gateway_timeout_rate,
             "latency_rate": self.latency_rate,

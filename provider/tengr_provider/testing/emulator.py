@@ -5,16 +5,11 @@ from __future__ import annotations
 import dataclasses
 import threading
 from types import TracebackType
+from typing import Any
 from urllib.parse import urlencode
 
 from tengr_provider.testing.app import SAMPLES_PREFIX, EmulatorApp
-from tengr_provider.testing.config import (
-    DEFAULT_API_KEY,
-    DEFAULT_RETENTION_SECONDS,
-    DEFAULT_URL_TTL_SECONDS,
-    EmulatorConfig,
-    connection_json,
-)
+from tengr_provider.testing.config import DEFAULT_API_KEY, EmulatorConfig, connection_json
 from tengr_provider.testing.faults import FaultPlan
 from tengr_provider.testing.images import ImageCache
 from tengr_provider.testing.server import EmulatorHTTPServer
@@ -32,56 +27,13 @@ class TengrEmulator:
     Artworks, credits and stats live as long as this object, across a stop and a restart.
     """
 
-    def __init__(
-        self,
-        *,
-        host: str = "127.0.0.1",
-        port: int = 0,
-        api_key: str | None = DEFAULT_API_KEY,
-        processing_seconds: float = 2.0,
-        retention_seconds: float = DEFAULT_RETENTION_SECONDS,
-        url_ttl_seconds: float = DEFAULT_URL_TTL_SECONDS,
-        results_per_artwork: int = 1,
-        credits: int | None = None,
-        seed: int = 0,
-        rate_limit: float | None = None,
-        rate_limit_retry_after: bool = True,
-        error_rate: float = 0.0,
-        gateway_timeout_rate: float = 0.0,
-        latency: float = 0.0,
-        latency_rate: float | None = None,
-        drop_rate: float = 0.0,
-        failure_rate: float = 0.0,
-        cancel_rate: float = 0.0,
-        file_break_rate: float = 0.0,
-        file_not_image_rate: float = 0.0,
-        file_padding_bytes: int = 0,
-        file_chunked: bool = False,
-    ) -> None:
-        self.config = EmulatorConfig(
-            host=host,
-            port=port,
-            api_key=api_key,
-            processing_seconds=processing_seconds,
-            retention_seconds=retention_seconds,
-            url_ttl_seconds=url_ttl_seconds,
-            results_per_artwork=results_per_artwork,
-            credits=credits,
-            seed=seed,
-            rate_limit=rate_limit,
-            rate_limit_retry_after=rate_limit_retry_after,
-            error_rate=error_rate,
-            gateway_timeout_rate=gateway_timeout_rate,
-            latency=latency,
-            latency_rate=latency_rate,
-            drop_rate=drop_rate,
-            failure_rate=failure_rate,
-            cancel_rate=cancel_rate,
-            file_break_rate=file_break_rate,
-            file_not_image_rate=file_not_image_rate,
-            file_padding_bytes=file_padding_bytes,
-            file_chunked=file_chunked,
-        )
+    def __init__(self, **settings: Any) -> None:
+        """:param settings: :class:`EmulatorConfig` fields, e.g. ``processing_seconds=0.5``.
+
+        :raises TypeError: a keyword that is not a setting.
+        :raises ValueError: a setting out of range, naming it.
+        """
+        self.config = EmulatorConfig(**settings)
         self._stats = StatsRecorder()
         self._store = ArtworkStore(self.config)
         self._faults = FaultPlan(self.config)
@@ -93,7 +45,7 @@ class TengrEmulator:
     @classmethod
     def from_config(cls, config: EmulatorConfig) -> TengrEmulator:
         """An emulator with the settings of ``config``."""
-        return cls(**dataclasses.asdict(config))
+        return cls(**{item.name: getattr(config, item.name) for item in dataclasses.fields(config)})
 
     # -- life cycle -----------------------------------------------------------------------------------
 

@@ -83,11 +83,16 @@ class FaultPlan:
         return self._chance("drop", self._config.drop_rate)
 
     def throttle(self) -> int | None:
-        """``None`` if the request may pass the rate limit, else the whole seconds to wait (>= 1)."""
-        if self._bucket is None:
-            return None
-        wait = self._bucket.take()
-        return None if wait is None else max(1, math.ceil(wait))
+        """``None`` if the request may pass, else the whole seconds to wait (>= 1) before a retry.
+
+        The rate limit refuses by time (a token bucket); ``throttle_rate`` refuses a seeded share of the
+        requests that passed it, whatever their rate, so a test sees 429s without having to be fast.
+        """
+        if self._bucket is not None:
+            wait = self._bucket.take()
+            if wait is not None:
+                return max(1, math.ceil(wait))
+        return 1 if self._chance("throttle", self._config.throttle_rate) else None
 
     def server_error(self) -> int | None:
         """A 5xx status to answer instead of doing the work, or ``None``."""

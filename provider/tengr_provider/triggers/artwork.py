@@ -1,4 +1,8 @@
-"""The trigger that waits for an artwork in the triggerer, so waiting costs no worker slot."""
+"""The trigger that waits for an artwork in the triggerer, so waiting costs no worker slot.
+
+It also defines the event it yields, :class:`ArtworkWaitEvent`: the operators and the sensor read the
+event with the same parser, so what the trigger says and what they understand cannot drift.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +10,20 @@ import asyncio
 import random
 import time
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, Literal
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
+from pydantic import BaseModel, ValidationError
 
 from tengr_provider import DEFAULT_CONN_ID
-from tengr_provider.exceptions import TengrConnectionError, TengrRateLimitError, TengrServerError
+from tengr_provider.exceptions import TengrArtworkFailedError
+from tengr_provider.hooks._wait import TRANSIENT_ERRORS, ArtworkWait
 from tengr_provider.hooks.tengr import TengrAsyncHook
 from tengr_provider.models import Artwork, ArtworkStatus
+from tengr_provider.version_compat import AirflowException
 
 #: What each final status means for the waiting task: one table, so the events cannot drift.
-_OUTCOME: dict[ArtworkStatus, str] = {
+_OUTCOME: dict[ArtworkStatus, Literal["success", "error"]] = {
     ArtworkStatus.SUCCEEDED: "success",
     ArtworkStatus.DONE: "success",
     ArtworkStatus.FAILED: "error",
@@ -25,8 +32,80 @@ _OUTCOME: dict[ArtworkStatus, str] = {
 #: Each wait is the poll interval times a random factor from this range, so that the thousands of
 #: triggers a mapped task defers at once do not poll in lockstep bursts.
 _POLL_SPREAD = (0.9, 1.1)
-#: Failures that outlast the hook's own retries but may still pass: keep polling until the deadline.
-_TRANSIENT = (TengrRateLimitError, TengrServerError, TengrConnectionError)
+
+
+class ArtworkWaitEvent(BaseModel):
+    """The one event a :class:`TengrArtworkTrigger` yields, and its parser.
+
+    :param status: ``success`` (the artwork succeeded or is done), ``error`` (it failed or was
+        canceled, or the wait itself failed) or ``timeout`` (the deadline passed first).
+    :param artwork: the API's JSON of the artwork; only ``{"id": ...}`` when no read succeeded.
+    :param message: a sentence naming the artwork, for the task log.
+    """
+
+    status: Literal["success", "error", "timeout"]
+    artwork: dict[str, Any] = {}
+    message: str = ""
+
+    @classmethod
+    def finished(cls, artwork: Artwork) -> ArtworkWaitEvent:
+        """The event of an artwork in a final status."""
+        return cls(
+            status=_OUTCOME[artwork.status],
+            artwork=artwork.to_api(),
+            message=f"tengr.ai artwork {artwork.id} ended with status {artwork.status.value!r}",
+        )
+
+    @classmethod
+    def timed_out(cls, wait: ArtworkWait) -> ArtworkWaitEvent:
+        """The event of a wait whose deadline passed, with the last artwork read."""
+        return cls(
+            status="timeout",
+            artwork=wait.last.to_api() if wait.last is not None else {"id": wait.artwork_id},
+            message=f"tengr.ai artwork {wait.artwork_id} still {wait.last_status!r} at the deadline; it "
+            "may still finish: wait on it with TengrArtworkSensor",
+        )
+
+    @classmethod
+    def failed(cls, artwork_id: str, exc: Exception) -> ArtworkWaitEvent:
+        """The event of a wait that failed (an exception no retry or poll could get past)."""
+        return cls(
+            status="error",
+            artwork={"id": artwork_id},
+            message=f"waiting for tengr.ai artwork {artwork_id} failed: {exc}",
+        )
+
+    @classmethod
+    def parse(cls, event: object) -> ArtworkWaitEvent:
+        """Read what ``execute_complete`` was given; anything else is an error naming it."""
+        try:
+            return cls.model_validate(event)
+        except ValidationError:
+            raise AirflowException(f"unexpected event from TengrArtworkTrigger: {event!r}") from None
+
+    @property
+    def artwork_id(self) -> str:
+        """The id the event is about."""
+        return str(self.artwork.get("id", "unknown"))
+
+    @property
+    def last_status(self) -> str:
+        """The artwork's status as last read, or ``unknown``."""
+        return str(self.artwork.get("status", "unknown"))
+
+    def final_artwork(self) -> Artwork:
+        """The artwork of a ``success`` event.
+
+        :raises TengrArtworkFailedError: the artwork ended ``failed`` or ``canceled``.
+        :raises AirflowException: the wait failed or timed out before the artwork ended.
+        """
+        if self.status != "timeout" and "status" in self.artwork:
+            artwork = Artwork.model_validate(self.artwork)
+            if artwork.status.is_terminal:
+                if not artwork.status.is_success:
+                    raise TengrArtworkFailedError(artwork.id, artwork.status.value)
+                return artwork
+        raise AirflowException(self.message or f"waiting for tengr.ai artwork {self.artwork_id} failed")
 
 
 class TengrArtworkTrigger(BaseTrigger):
@@ -71,44 +150,34 @@ class TengrArtworkTrigger(BaseTrigger):
         return TengrAsyncHook(self.tengr_conn_id)
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        """Poll until the artwork ends or the deadline passes; any exception becomes an error event."""
+        """Poll until the artwork ends or the deadline passes; any exception becomes an error event.
+
+        The waiting policy is the one of :mod:`tengr_provider.hooks._wait`, shared with poll mode.
+        """
         try:
             event = await self._wait()
         except Exception as exc:
-            event = {
-                "status": "error",
-                "artwork": {"id": self.artwork_id},
-                "message": f"waiting for tengr.ai artwork {self.artwork_id} failed: {exc}",
-            }
-        yield TriggerEvent(event)  # type: ignore[no-untyped-call]
+            event = ArtworkWaitEvent.failed(self.artwork_id, exc)
+        yield TriggerEvent(event.model_dump())  # type: ignore[no-untyped-call]
 
-    async def _wait(self) -> dict[str, Any]:
+    async def _wait(self) -> ArtworkWaitEvent:
         async with self._hook() as hook:
-            last: dict[str, Any] = {"id": self.artwork_id}
-            last_status = "unknown"
+            wait = ArtworkWait(
+                self.artwork_id,
+                deadline=self.end_time,
+                poll_interval=self.poll_interval,
+                clock=time.time,
+                logger=self.log,
+            )
             while True:
                 try:
                     artwork = await hook.get_artwork(self.artwork_id)
-                except _TRANSIENT as exc:
-                    self.log.warning("tengr.ai artwork %s: %s; will try again", self.artwork_id, exc)
+                except TRANSIENT_ERRORS as exc:
+                    wait.read_failed(exc)
                 else:
-                    if artwork.status.is_terminal:
-                        return self._final_event(artwork)
-                    last, last_status = artwork.to_api(), artwork.status.value
-                remaining = self.end_time - time.time()
-                if remaining <= 0:
-                    return {
-                        "status": "timeout",
-                        "artwork": last,
-                        "message": f"tengr.ai artwork {self.artwork_id} still {last_status!r} at the "
-                        "deadline; it may still finish: wait on it with TengrArtworkSensor",
-                    }
-                await asyncio.sleep(min(self.poll_interval * random.uniform(*_POLL_SPREAD), remaining))
-
-    @staticmethod
-    def _final_event(artwork: Artwork) -> dict[str, Any]:
-        return {
-            "status": _OUTCOME[artwork.status],
-            "artwork": artwork.to_api(),
-            "message": f"tengr.ai artwork {artwork.id} ended with status {artwork.status.value!r}",
-        }
+                    if wait.read(artwork):
+                        return ArtworkWaitEvent.finished(artwork)
+                pause = wait.pause(random.uniform(*_POLL_SPREAD))
+                if pause is None:
+                    return ArtworkWaitEvent.timed_out(wait)
+                await asyncio.sleep(pause)

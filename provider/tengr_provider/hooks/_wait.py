@@ -1,0 +1,74 @@
+"""One wait for one artwork, the same whether a worker polls or the triggerer does.
+
+:meth:`TengrHook.wait_for_artwork <tengr_provider.hooks.tengr.TengrHook.wait_for_artwork>` (poll mode),
+the sensor's poke and :class:`~tengr_provider.triggers.artwork.TengrArtworkTrigger` (deferrable mode)
+all follow this policy, so the same outage ends the same way whichever mode the user picked:
+
+- a read that still fails with a 429, a 5xx or no answer after the hook's own retries does **not**
+  end the wait: it is logged and the next read comes one poll interval later, until the deadline;
+- any other failure (400, 401, 403, 404, an answer we cannot read) ends the wait at once;
+- an artwork in a final status ends the wait; the caller decides what success and failure mean;
+- the deadline passing ends the wait with the last status seen, and no sleep runs past it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from tengr_provider.exceptions import TengrConnectionError, TengrRateLimitError, TengrServerError
+from tengr_provider.hooks._api import WarningLogger
+from tengr_provider.models import Artwork
+
+#: Failures that outlast the hook's own retries but may still pass: a wait keeps polling through them.
+TRANSIENT_ERRORS = (TengrRateLimitError, TengrServerError, TengrConnectionError)
+
+
+class ArtworkWait:
+    """The state of one wait: its deadline and the last artwork read.
+
+    The caller reads the artwork (sync or async) and reports each outcome; only the transport differs.
+
+    :param artwork_id: the artwork waited for, for messages.
+    :param deadline: when the wait ends, on ``clock``'s scale.
+    :param poll_interval: seconds between reads.
+    :param clock: the clock ``deadline`` is on (monotonic on a worker, epoch in the triggerer, whose
+        deadline must survive a restart).
+    :param logger: where transient failures are reported.
+    """
+
+    def __init__(
+        self,
+        artwork_id: str,
+        *,
+        deadline: float,
+        poll_interval: float,
+        clock: Callable[[], float],
+        logger: WarningLogger,
+    ) -> None:
+        self.artwork_id = artwork_id
+        self.deadline = deadline
+        self.poll_interval = poll_interval
+        self._clock = clock
+        self._log = logger
+        self.last: Artwork | None = None
+
+    @property
+    def last_status(self) -> str:
+        """The last status read, or ``unknown`` when no read succeeded yet."""
+        return self.last.status.value if self.last is not None else "unknown"
+
+    def read(self, artwork: Artwork) -> bool:
+        """Record a successful read; True when the artwork is final and the wait is over."""
+        self.last = artwork
+        return artwork.status.is_terminal
+
+    def read_failed(self, exc: TengrConnectionError | TengrRateLimitError | TengrServerError) -> None:
+        """Record a transient failure (one of :data:`TRANSIENT_ERRORS`); the wait goes on."""
+        self._log.warning("tengr.ai artwork %s: %s; will try again until the deadline", self.artwork_id, exc)
+
+    def pause(self, factor: float = 1.0) -> float | None:
+        """Seconds to sleep before the next read (``factor`` spreads polls), or None past the deadline."""
+        remaining = self.deadline - self._clock()
+        if remaining <= 0:
+            return None
+        return min(self.poll_interval * factor, remaining)

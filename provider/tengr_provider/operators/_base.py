@@ -30,6 +30,7 @@ from tengr_provider.triggers.artwork import TengrArtworkTrigger
 from tengr_provider.version_compat import AirflowException, BaseOperator, ResumableJobMixin, conf
 
 if TYPE_CHECKING:
+    from tengr_provider.lineage import Lineage
     from tengr_provider.version_compat import Context, ObjectStoragePath
 
 #: XCom key of the artwork id, pushed before any wait so a failed wait still says what to look at.
@@ -136,6 +137,18 @@ class TengrBaseOperator(ResumableJobMixin, BaseOperator):
     def _push_result_url(self, context: Context, url: str | None) -> None:
         if url:
             context["ti"].xcom_push(key=RESULT_URL_XCOM_KEY, value=url)
+
+    def get_openlineage_facets_on_start(self) -> Lineage:
+        """OpenLineage: the source images in, and the request (see :mod:`tengr_provider.lineage`)."""
+        from tengr_provider import lineage
+
+        return lineage.on_start(self.build_request())
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Lineage:
+        """OpenLineage: the source images in, the stored files out, the artwork id, type and request."""
+        from tengr_provider import lineage
+
+        return lineage.on_complete(self.build_request(), lineage.task_result(task_instance))
 
 
 class TengrArtworkOperator(TengrBaseOperator):

@@ -80,14 +80,6 @@ def on_complete(request: ApiRequest, result: Mapping[str, Any] | None) -> Lineag
     )
 
 
-def task_result(task_instance: Any) -> Mapping[str, Any] | None:
-    """The task's return value, read back from XCom (the operator does not keep it)."""
-    value = task_instance.xcom_pull(
-        task_ids=task_instance.task_id, map_indexes=task_instance.map_index, key="return_value"
-    )
-    return value if isinstance(value, Mapping) else None
-
-
 def _datasets(uris: Iterable[str]) -> list[Dataset]:
     return [dataset_of(uri) for uri in uris]
 

@@ -14,19 +14,11 @@ from tengr_provider.operators import TengrPhotoPilotOperator, TengrStyleDnaOpera
 PHOTO = {"image_guidance": 1, "modification": 3, "creativity": 2, "effort": 2, "aspect_ratio": "1:1"}
 
 
-class StoredResult:
-    """The part of a task instance the on-complete method reads: its XCom return value."""
-
-    task_id = "t"
-    map_index = 2
-
-    def __init__(self, value: Any) -> None:
-        self.value = value
-        self.asked: dict[str, Any] = {}
-
-    def xcom_pull(self, **kwargs: Any) -> Any:
-        self.asked = kwargs
-        return self.value
+def finished(task: Any, result: dict[str, Any] | None) -> Any:
+    """The task as it is once ``execute`` returned ``result`` (the operator keeps it for lineage)."""
+    if result is not None:
+        task._announce({}, result)
+    return task
 
 
 def names(datasets: list[Any]) -> list[tuple[str, str]]:
@@ -51,9 +43,7 @@ def test_on_complete_lists_the_stored_files_as_outputs_and_the_artwork_as_a_face
         "results": ["https://api.example.com/r/art-9_0.png?sig=secret"],
         "files": ["file:///data/print/art-9_0.png", "s3://bucket/print/art-9_1.png"],
     }
-    ti = StoredResult(result)
-    facets = task.get_openlineage_facets_on_complete(ti)
-    assert ti.asked == {"task_ids": "t", "map_indexes": 2, "key": "return_value"}
+    facets = finished(task, result).get_openlineage_facets_on_complete(None)
     assert names(facets.inputs) == [("https://cdn.example.com", "a.png")]
     assert names(facets.outputs) == [
         ("file", "/data/print/art-9_0.png"),
@@ -71,7 +61,7 @@ def test_style_dna_reads_its_anchor_image() -> None:
         anchor_image_url="https://cdn.example.com/anchor.png",
         description="x",
     )
-    facets = task.get_openlineage_facets_on_complete(StoredResult({"imageUrl": "https://api/x.png"}))
+    facets = finished(task, {"imageUrl": "https://api/x.png"}).get_openlineage_facets_on_complete(None)
     assert names(facets.inputs) == [("https://cdn.example.com", "anchor.png")]
     assert facets.outputs == []
     assert facets.run_facets[lineage.RUN_FACET_NAME].artworkType == "style_dna"
@@ -79,7 +69,7 @@ def test_style_dna_reads_its_anchor_image() -> None:
 
 def test_a_task_without_a_result_has_inputs_but_no_outputs() -> None:
     task = TengrUpscaleOperator(task_id="t", image_url="https://cdn.example.com/a.png")
-    facets = task.get_openlineage_facets_on_complete(StoredResult(None))
+    facets = finished(task, None).get_openlineage_facets_on_complete(None)
     assert names(facets.inputs) == [("https://cdn.example.com", "a.png")]
     assert facets.outputs == []
 
@@ -106,7 +96,7 @@ def test_the_run_facet_serializes_like_any_openlineage_facet() -> None:
     from openlineage.client.serde import Serde
 
     task = TengrUpscaleOperator(task_id="t", image_url="https://cdn.example.com/a.png")
-    facet = task.get_openlineage_facets_on_complete(StoredResult({"id": "art-1"})).run_facets["tengr"]
+    facet = finished(task, {"id": "art-1"}).get_openlineage_facets_on_complete(None).run_facets["tengr"]
     as_json = Serde.to_dict(facet)
     assert as_json["artworkId"] == "art-1"
     assert as_json["_schemaURL"].endswith("assets-and-lineage.md#openlineage")

@@ -124,6 +124,7 @@ class TengrBaseOperator(ResumableJobMixin, BaseOperator):
 
     def _announce(self, context: Context, result: _Result) -> _Result:
         """Put the result (artwork, files) on the asset events of this task's outlets; return it."""
+        self._lineage_result = result  # for get_openlineage_facets_on_complete, which has no XCom access
         if self.outlets and isinstance(result, dict):
             extra = result_event_extra(result, self.build_request().to_api())
             announce(self.outlets, context["outlet_events"], extra)
@@ -148,7 +149,8 @@ class TengrBaseOperator(ResumableJobMixin, BaseOperator):
         """OpenLineage: the source images in, the stored files out, the artwork id, type and request."""
         from tengr_provider import lineage
 
-        return lineage.on_complete(self.build_request(), lineage.task_result(task_instance))
+        result = getattr(self, "_lineage_result", None)
+        return lineage.on_complete(self.build_request(), result if isinstance(result, dict) else None)
 
 
 class TengrArtworkOperator(TengrBaseOperator):

@@ -2,7 +2,8 @@
 
 Against the local emulator by default (no key, no network); against tengr.ai when ``TENGR_API_KEY``
 is set (``TENGR_BASE_URL`` overrides the base URL). The Airflow home lives in ``.airflow/`` inside the
-project, so a second run reuses the migrated database; images land in ``demo-output/``.
+project, so a second run reuses the migrated database; images land in ``demo-output/<time>/``, with
+``index.html``, a contact sheet of source → restyled → upscaled (``scripts/contact_sheet.py``).
 """
 
 from __future__ import annotations
@@ -66,6 +67,25 @@ def ensure_metadata_db(env: dict[str, str]) -> None:
     marker.touch()
 
 
+def contact_sheet(run_output: Path, env: dict[str, str]) -> Path:
+    """Write the run's ``index.html`` (source → restyled → upscaled) and return its path."""
+    import requests
+    from contact_sheet import chain_rows, write_contact_sheet
+
+    os.environ.update(env)  # the hook reads the same connection and Airflow home as the run
+    from tengr_provider.hooks.tengr import TengrHook
+
+    hook = TengrHook()
+
+    def fetch(url: str, target: Path) -> None:
+        answer = requests.get(url, timeout=60)
+        answer.raise_for_status()
+        target.write_bytes(answer.content)
+
+    rows = chain_rows(run_output, lambda artwork_id: hook.get_artwork(artwork_id).to_api(), fetch)
+    return write_contact_sheet(run_output, rows, f"{DAG_ID} — {run_output.name}")
+
+
 def main() -> int:
     started = time.monotonic()
     run_output = OUTPUT / time.strftime("%Y%m%d-%H%M%S")
@@ -89,6 +109,8 @@ def main() -> int:
         step(f"Running {DAG_ID} with `airflow dags test` (restyle -> upscale x4 -> store)")
         airflow("dags", "test", DAG_ID, "--conf", json.dumps(conf), env=env, progress=True)
         stats = emulator.stats() if emulator else None
+        # While the API (or emulator) still answers: read the artworks, copy the source photos.
+        sheet = contact_sheet(run_output, env)
     files = sorted(p for p in run_output.rglob("*") if p.is_file())
     print()
     print(f"  DAG            {DAG_ID}: success")
@@ -100,6 +122,7 @@ def main() -> int:
     print(f"  files          {len(files)} under {run_output}")
     for path in files:
         print(f"                 {path.relative_to(run_output)}  ({path.stat().st_size // 1024} KiB)")
+    print(f"  contact sheet  {sheet}")
     print(f"  wall time      {time.monotonic() - started:.1f} s")
     return 0
 

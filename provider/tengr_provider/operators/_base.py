@@ -29,6 +29,7 @@ from tengr_provider.triggers.deferral import default_deferrable, defer_artwork_w
 from tengr_provider.version_compat import BaseOperator, ResumableJobMixin, conf
 
 if TYPE_CHECKING:
+    from tengr_provider.lineage import Lineage
     from tengr_provider.version_compat import Context, ObjectStoragePath
 
 #: XCom key of the artwork id, pushed before any wait so a failed wait still says what to look at.
@@ -113,6 +114,7 @@ class TengrBaseOperator(ResumableJobMixin, BaseOperator):
 
     def _announce(self, context: Context, result: _Result) -> _Result:
         """Put the result (artwork, files) on the asset events of this task's outlets; return it."""
+        self._lineage_result = result  # for get_openlineage_facets_on_complete, which has no XCom access
         if self.outlets and isinstance(result, dict):
             extra = result_event_extra(result, self.build_request().to_api())
             announce(self.outlets, context["outlet_events"], extra)
@@ -126,6 +128,19 @@ class TengrBaseOperator(ResumableJobMixin, BaseOperator):
     def _push_result_url(self, context: Context, url: str | None) -> None:
         if url:
             context["ti"].xcom_push(key=RESULT_URL_XCOM_KEY, value=url)
+
+    def get_openlineage_facets_on_start(self) -> Lineage:
+        """OpenLineage: the source images in, and the request (see :mod:`tengr_provider.lineage`)."""
+        from tengr_provider import lineage
+
+        return lineage.on_start(self.build_request())
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Lineage:
+        """OpenLineage: the source images in, the stored files out, the artwork id, type and request."""
+        from tengr_provider import lineage
+
+        result = getattr(self, "_lineage_result", None)
+        return lineage.on_complete(self.build_request(), result if isinstance(result, dict) else None)
 
 
 class TengrArtworkOperator(TengrBaseOperator):

@@ -19,3 +19,9 @@ def test_make_unit_runs_only_the_unit_tests() -> None:
     unit = re.search(r"^unit:.*\n((?:\t.*\n)+)", makefile, re.MULTILINE)
     assert unit is not None
     assert "pytest tests/unit" in unit.group(1)
+
+
+def test_test_modules_have_unique_names() -> None:
+    # tests/ has no __init__.py files: two test modules of one name stop the whole suite at collection.
+    names = [path.name for path in (REPO / "tests").rglob("test_*.py")]
+    assert sorted({name for name in names if names.count(name) > 1}) == []

@@ -26,6 +26,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -313,15 +314,7 @@ class Deployment:
         self._start_postgres()
         for name in ("redis", "s3", "emulator"):
             wait_for(lambda name=name: self._port_open(name), 60, name)
-        import boto3
-
-        boto3.client(
-            "s3",
-            endpoint_url=self.s3_endpoint,
-            region_name="us-east-1",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        ).create_bucket(Bucket=BUCKET)
+        self.s3.create_bucket(Bucket=BUCKET)
 
     def start_airflow(self, name: str) -> Process:
         """Start (or start again) the Airflow component ``name``: api-server, scheduler, worker1, ..."""
@@ -520,32 +513,27 @@ class Deployment:
     def emulator_stats(self) -> dict[str, Any]:
         return dict(requests.get(f"{self.emulator_url}/_emulator/stats", timeout=10).json())
 
-    def s3_keys(self, prefix: str = "") -> list[str]:
+    @cached_property
+    def s3(self) -> Any:
+        """A boto3 client of moto's S3 server, as the tests read the bucket."""
         import boto3
 
-        client = boto3.client(
+        return boto3.client(
             "s3",
             endpoint_url=self.s3_endpoint,
             region_name="us-east-1",
             aws_access_key_id="testing",
             aws_secret_access_key="testing",
         )
+
+    def s3_keys(self, prefix: str = "") -> list[str]:
         keys: list[str] = []
-        for page in client.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=prefix):
+        for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=prefix):
             keys.extend(item["Key"] for item in page.get("Contents", []))
         return keys
 
     def s3_object(self, key: str) -> bytes:
-        import boto3
-
-        client = boto3.client(
-            "s3",
-            endpoint_url=self.s3_endpoint,
-            region_name="us-east-1",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
-        return bytes(client.get_object(Bucket=BUCKET, Key=key)["Body"].read())
+        return bytes(self.s3.get_object(Bucket=BUCKET, Key=key)["Body"].read())
 
     def logs_of(self, prefix: str) -> Iterator[tuple[str, str]]:
         for name, process in self.processes.items():

@@ -25,11 +25,13 @@ DAG_ID = "deployment_batch"
 BATCH = 16
 
 
-def assert_whole(deployment: Deployment, run_id: str, before: int) -> dict[int, dict[str, object]]:
+def assert_whole(
+    deployment: Deployment, run_id: str, before: int, dag_id: str = DAG_ID, count: int = BATCH
+) -> dict[int, dict[str, object]]:
     """The run's artworks were created once each and every one is stored whole."""
-    results = deployment.return_values(DAG_ID, run_id, "restyle")
+    results = deployment.return_values(dag_id, run_id, "restyle")
     ids = {str(result["id"]) for result in results.values()}
-    assert len(results) == len(ids) == BATCH
+    assert len(results) == len(ids) == count
     assert sorted(created_ids(deployment, before)) == sorted(ids), "an artwork was created twice"
     objects, hidden = stored_objects(deployment, f"batch/{run_id}/")
     assert sorted(key.rpartition("/")[2] for key in objects) == sorted(f"{i}_0.png" for i in ids)
@@ -52,28 +54,22 @@ def restore(deployment: Deployment) -> Iterator[list[str]]:
 
 
 def test_a_worker_lost_mid_batch(deployment: Deployment, restore: list[str]) -> None:
+    # Waits on the workers (deferrable=False), one per slot: once all are created, worker1 surely holds
+    # some of them mid-wait, and none is between its create and the task state store.
+    dag_id, count = "deployment_batch_polling", 8
     before = creation_count(deployment)
-    run_id = deployment.trigger(DAG_ID, {"count": BATCH})
-    marker = f"log_path='dag_id={DAG_ID}/run_id={run_id}/"
-    # Kill worker1 while it runs tasks of this run: the moment it starts one more, after all are created.
+    run_id = deployment.trigger(dag_id, {"count": count})
     wait_for(
-        lambda: creation_count(deployment) - before >= BATCH, 240, "every artwork to be created", every=0.2
-    )
-    started = deployment.processes["worker1"].log_text().count(marker)
-    wait_for(
-        lambda: deployment.processes["worker1"].log_text().count(marker) > started,
-        120,
-        "worker1 to start a task",
-        0.1,
+        lambda: creation_count(deployment) - before >= count, 240, "every artwork to be created", every=0.2
     )
     deployment.processes["worker1"].kill()
     restore.append("worker1")
     killed_at = time.monotonic()
-    deployment.wait_for_run(DAG_ID, run_id, timeout=300)
-    states = deployment.task_states(DAG_ID, run_id)
+    deployment.wait_for_run(dag_id, run_id, timeout=300)
+    states = deployment.task_states(dag_id, run_id)
     retried = {task: tries for task, (_, tries) in states.items() if tries > 1}
     assert retried, "the kill hit no task: nothing was retried"
-    assert_whole(deployment, run_id, before)
+    assert_whole(deployment, run_id, before, dag_id, count)
     print(f"worker1 killed; retried {retried}; run ended {time.monotonic() - killed_at:.0f} s later")
 
 

@@ -24,7 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -32,6 +32,7 @@ from typing import Any
 from urllib.parse import quote
 
 import requests
+from tests.helpers import free_port, wait_for
 
 #: The emulator's API key in this deployment; tests check it appears in no log.
 API_KEY = "tk-deployment-secret-71c3"
@@ -43,24 +44,6 @@ PROJECT = Path(__file__).resolve().parents[2]
 WORKER_CONCURRENCY = 4
 #: Waits one triggerer holds at most, so a 200-artwork batch spreads over both triggerers.
 TRIGGERER_CAPACITY = 150
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for(condition: Callable[[], object], timeout: float, what: str, every: float = 0.5) -> Any:
-    """Poll ``condition`` until it returns something truthy; return it, or fail naming ``what``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
-        time.sleep(every)
 
 
 def _postgres_bin(name: str) -> str:

@@ -10,8 +10,9 @@ import time
 from typing import Any
 
 import pytest
-from tests.deployment.cluster import API_KEY, BUCKET, Deployment, free_port, wait_for
+from tests.deployment.cluster import API_KEY, BUCKET, Deployment
 from tests.deployment.support import PNG_SIGNATURE, creation_count, stored_objects
+from tests.helpers import free_port, wait_for
 
 pytestmark = [pytest.mark.deployment, pytest.mark.timeout(420)]
 

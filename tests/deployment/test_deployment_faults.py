@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from tests.deployment.cluster import Deployment, wait_for
+from tests.deployment.cluster import Deployment
 from tests.deployment.support import (
     PNG_SIGNATURE,
     created_ids,
@@ -18,6 +18,7 @@ from tests.deployment.support import (
     stored_objects,
     trigger_firings,
 )
+from tests.helpers import wait_for
 
 pytestmark = [pytest.mark.deployment, pytest.mark.timeout(420)]
 

@@ -12,7 +12,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -24,7 +23,7 @@ import psutil
 import pytest
 import requests
 from packaging.version import Version
-from tests.helpers import AIRFLOW_VERSION
+from tests.helpers import AIRFLOW_VERSION, free_port, wait_for
 
 from tengr_provider.testing import TengrEmulator
 
@@ -62,12 +61,6 @@ COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 SECRET = "tk-real-scheduler-secret-5f0c"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def query(database: Path, sql: str) -> list[tuple[object, ...]]:
     connection = sqlite3.connect(database, timeout=10)
     try:
@@ -83,14 +76,6 @@ def api_server_is_up(port: int) -> bool:
         return requests.get(f"http://127.0.0.1:{port}/api/v2/monitor/health", timeout=2).status_code == 200
     except requests.RequestException:
         return False
-
-
-def wait_for(condition: object, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():  # type: ignore[operator]
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
-        time.sleep(0.5)
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -12,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from tests.helpers import task_context
+from tests.helpers import free_port, task_context
 from tests.integration.dag_runner import run_dag
 
 from tengr_provider.operators import TengrUpscaleOperator
@@ -21,12 +20,6 @@ from tengr_provider.testing import TengrEmulator
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("airflow_db")]
 BUCKET = "tengr-results"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")

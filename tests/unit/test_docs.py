@@ -128,7 +128,7 @@ def test_the_hook_page_names_every_constructor_override() -> None:
         if parameter.kind is inspect.Parameter.KEYWORD_ONLY
     ]
     page = (DOCS / "hook.md").read_text()
-    assert len(overrides) == 7
+    assert len(overrides) == 8
     assert [name for name in overrides if f"`{name}`" not in page] == []
 
 

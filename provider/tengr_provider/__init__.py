@@ -130,8 +130,8 @@ def get_provider_info() -> dict[str, Any]:
                     "api_paths": {
                         "label": "Path overrides (JSON)",
                         "description": (
-                            'Replace a path of the API version\'s table, e.g. {"photo-pilot": '
-                            '"/v1/artworks/photo-pilot"}; for a route the docs do not state.'
+                            'Replace a path of the API version\'s table, e.g. {"photo-pilot": "<path>"}, '
+                            "for a route the docs do not state; see docs/api-versions.md."
                         ),
                         "schema": {"type": ["object", "null"], "default": {}},
                     },

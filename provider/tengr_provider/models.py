@@ -233,7 +233,7 @@ class ApiRequest(_Model):
 
 
 class PhotoPilotRequest(ApiRequest):
-    """Body of ``POST /v1/artworks/photo-pilot`` (image-to-image, asynchronous)."""
+    """Body of the photo-pilot call (image-to-image, asynchronous)."""
 
     image_url: str
     image_guidance: ImageGuidance
@@ -278,7 +278,7 @@ class PhotoPilotRequest(ApiRequest):
 
 
 class StyleDnaRequest(ApiRequest):
-    """Body of ``POST /v1/style-dna/generate`` (an image in a Style DNA, synchronous)."""
+    """Body of the style-dna call (an image in a Style DNA; synchronous in V1, an artwork in V2)."""
 
     visual_prompt: str
     anchor_image_url: str
@@ -314,7 +314,7 @@ class StyleDnaRequest(ApiRequest):
 
 
 class UpscalingRequest(ApiRequest):
-    """Body of ``POST /v1/artworks/upscaling``.
+    """Body of the upscaling call.
 
     The source image's area must not exceed 1,478,656 px; only the server can check that, since the
     client never downloads the source.
@@ -338,7 +338,7 @@ class _Response(_Model):
 
 
 class Artwork(_Response):
-    """An artwork as ``GET /v1/artworks/{id}`` returns it."""
+    """An artwork as the artwork read (``GET /<version>/artworks/{id}``) returns it."""
 
     id: str
     status: ArtworkStatus

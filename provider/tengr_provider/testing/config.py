@@ -141,11 +141,20 @@ class EmulatorConfig:
         return 1.0 if self.latency_rate is None else self.latency_rate
 
 
-def connection_json(base_url: str, api_key: str | None) -> str:
+def connection_json(base_url: str, api_key: str | None, api_version: str | None = None) -> str:
     """The ``AIRFLOW_CONN_TENGR_DEFAULT`` value that points the provider at an emulator.
 
     :param base_url: the emulator's URL.
     :param api_key: the key it expects; with ``None`` (any key accepted) the default key is used,
         because the provider refuses a connection without one.
+    :param api_version: the connection's ``api_version`` extra (the emulator serves both); ``None``
+        leaves it out, which means ``v1``.
     """
-    return json.dumps({"conn_type": "tengr", "host": base_url, "password": api_key or DEFAULT_API_KEY})
+    value: dict[str, object] = {
+        "conn_type": "tengr",
+        "host": base_url,
+        "password": api_key or DEFAULT_API_KEY,
+    }
+    if api_version is not None:
+        value["extra"] = {"api_version": api_version}
+    return json.dumps(value)

@@ -43,6 +43,7 @@ def get_provider_info() -> dict[str, Any]:
                     "tengr_provider.operators.photo_pilot",
                     "tengr_provider.operators.style_dna",
                     "tengr_provider.operators.upscaling",
+                    "tengr_provider.operators.create_artwork",
                 ],
             }
         ],

@@ -21,6 +21,8 @@ from tengr_provider.hooks.tengr import TengrHook
 from tengr_provider.models import StyleDnaImage, TengrRequestValidationError
 from tengr_provider.operators import TengrStyleDnaOperator, TengrUpscaleOperator
 from tengr_provider.sensors.artwork import TengrArtworkSensor
+from tengr_provider.testing import TengrEmulator
+from tengr_provider.testing.pytest_plugin import CONNECTION_ENV
 from tengr_provider.triggers.artwork import TengrArtworkTrigger
 
 ART = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
@@ -269,3 +271,38 @@ def test_upscaling_under_v2_waits_for_the_upscaling_v2_artwork(
         "succeeded",
         ["https://cdn.example/u.png"],
     )
+
+
+@pytest.mark.parametrize("version", ["v1", "v2"])
+def test_the_test_button_names_the_version_that_answered(
+    version: str, tengr_emulator: TengrEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(CONNECTION_ENV, tengr_emulator.connection_json_for(version))
+    ok, message = TengrHook().test_connection()
+    assert ok, message
+    assert f"API {version} answered GET /{version}/artworks and the API key was accepted" in message
+    assert message.endswith("GET / lists routes of v1, v2")
+
+
+def test_the_test_button_says_which_version_refused_the_key(
+    tengr_emulator: TengrEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    connection = {**json.loads(tengr_emulator.connection_json_for("v2")), "password": "not-the-key"}
+    monkeypatch.setenv(CONNECTION_ENV, json.dumps(connection))
+    ok, message = TengrHook().test_connection()
+    assert not ok
+    assert message.startswith("API v2: tengr.ai GET /v2/artworks: HTTP 401")
+    assert "not-the-key" not in message
+
+
+def test_the_test_button_advises_a_version_the_api_offers(
+    monkeypatch: pytest.MonkeyPatch, api: responses.RequestsMock
+) -> None:
+    use_connection(monkeypatch, api_version="v2")
+    api.get(
+        f"{BASE_URL}/v2/artworks", json={"message": "Cannot GET /v2/artworks", "statusCode": 404}, status=404
+    )
+    api.get(f"{BASE_URL}/", json={"routes": [{"method": "GET", "path": "/v1/artworks/:id"}]})
+    ok, message = TengrHook().test_connection()
+    assert not ok
+    assert message.endswith("GET / lists routes of v1; set the connection's api_version to one of them")

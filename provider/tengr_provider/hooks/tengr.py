@@ -11,6 +11,7 @@ them, while an import on first use would block its event loop.
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -465,12 +466,46 @@ class TengrHook(_TengrHookBase):
             self._sleep(pause)
 
     def test_connection(self) -> tuple[bool, str]:
-        """Check the base URL and API key with one cheap authenticated call; never raises."""
+        """Tell which API version answered and whether the key works; never raises.
+
+        One cheap authenticated read of the connection's API version (the artworks list, no retries)
+        checks the base URL and the key; then ``GET /``, where the API lists its routes, says which
+        versions the server offers (when it answers; it is not required).
+        """
         try:
-            self._call(_list_call(self.settings, 0, 1), max_retries=0)
+            settings = self.settings
+            call = _list_call(settings, 0, 1)
         except Exception as exc:
             return False, str(exc)
-        return True, f"Connected to {self.settings.base_url}; the API key was accepted"
+        try:
+            self._call(call, max_retries=0)
+        except Exception as exc:
+            return False, f"API {settings.api_version}: {exc}{self._offered_versions()}"
+        return True, (
+            f"Connected to {settings.base_url}; API {settings.api_version} answered {call.describe()} "
+            f"and the API key was accepted{self._offered_versions()}"
+        )
+
+    def _offered_versions(self) -> str:
+        """``; GET / lists routes of v1, v2`` from the API's route list, or ``""`` when it says nothing."""
+        call = ApiCall("GET", self.settings.path("root"))
+        try:
+            answer = self._call(call, max_retries=0)
+        except Exception:
+            return ""
+        routes = answer.get("routes") if isinstance(answer, dict) else None
+        if not isinstance(routes, list):
+            return ""
+        text = " ".join(json.dumps(route) for route in routes)
+        offered = [version for version in API_VERSIONS if f"/{version}/" in text]
+        if not offered:
+            return ""
+        advice = (
+            ""
+            if self.settings.api_version in offered
+            else "; set the connection's api_version to one of them"
+        )
+        return f"; {call.describe()} lists routes of {', '.join(offered)}{advice}"
 
 
 class TengrAsyncHook(_TengrHookBase):

@@ -12,7 +12,14 @@ from typing import Any
 import pytest
 import responses
 from aioresponses import aioresponses
-from tests.helpers import BASE_URL, LogText, connection_env, task_context
+from tests.helpers import (
+    BASE_URL,
+    HAS_TASK_STATE_STORE,
+    FakeTaskStateStore,
+    LogText,
+    connection_env,
+    task_context,
+)
 
 import tengr_provider
 from tengr_provider.api_paths import ASSUMED, PATHS
@@ -306,3 +313,18 @@ def test_the_test_button_advises_a_version_the_api_offers(
     ok, message = TengrHook().test_connection()
     assert not ok
     assert message.endswith("GET / lists routes of v1; set the connection's api_version to one of them")
+
+
+@pytest.mark.skipif(not HAS_TASK_STATE_STORE, reason="the task state store arrived in Airflow 3.3")
+def test_a_retry_reconnects_to_an_artwork_in_an_unknown_status_instead_of_paying_again(
+    monkeypatch: pytest.MonkeyPatch, api: responses.RequestsMock, no_sleep: list[float]
+) -> None:
+    use_connection(monkeypatch, api_version="v2")
+    create = api.post(f"{BASE_URL}/v2/artworks/upscaling", json=artwork("starting"), status=202)
+    api.get(f"{BASE_URL}/v2/artworks/{ART}", json=artwork("queued"))
+    api.get(f"{BASE_URL}/v2/artworks/{ART}", json=artwork("queued"))
+    api.get(f"{BASE_URL}/v2/artworks/{ART}", json=artwork("succeeded", results=["https://cdn.example/u.png"]))
+    operator = TengrUpscaleOperator(task_id="up", image_url="https://img.example/a.png", poll_interval=1)
+    result = operator.execute(task_context(FakeTaskStateStore({"tengr_artwork_id": ART})))  # type: ignore[arg-type]
+    assert (result["id"], result["status"]) == (ART, "succeeded")
+    assert create.call_count == 0

@@ -11,20 +11,9 @@ from PIL import Image
 from tests.helpers import EXAMPLE_DAG_FILES, HAS_HUMAN_IN_THE_LOOP
 from tests.integration.dag_runner import dag_bag, run_dag
 
-from tengr_provider.api_paths import API_VERSIONS
 from tengr_provider.testing import TengrEmulator
-from tengr_provider.testing.pytest_plugin import CONNECTION_ENV
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("airflow_db")]
-
-
-@pytest.fixture(params=API_VERSIONS)
-def api_version(
-    request: pytest.FixtureRequest, tengr_emulator: TengrEmulator, monkeypatch: pytest.MonkeyPatch
-) -> str:
-    """Run the test once per API version: the same DAG, the connection's ``api_version`` extra set."""
-    monkeypatch.setenv(CONNECTION_ENV, tengr_emulator.connection_json_for(request.param))
-    return str(request.param)
 
 
 def test_example_dags_import_without_errors() -> None:

@@ -328,3 +328,33 @@ def test_a_retry_reconnects_to_an_artwork_in_an_unknown_status_instead_of_paying
     result = operator.execute(task_context(FakeTaskStateStore({"tengr_artwork_id": ART})))  # type: ignore[arg-type]
     assert (result["id"], result["status"]) == (ART, "succeeded")
     assert create.call_count == 0
+
+
+def test_create_artwork_validates_known_endpoints_and_sends_others_as_given(
+    monkeypatch: pytest.MonkeyPatch, api: responses.RequestsMock
+) -> None:
+    use_connection(monkeypatch, api_version="v2")
+    other = api.post(f"{BASE_URL}/v2/artworks/remove-background", json=artwork("starting"), status=202)
+    edit = api.post(f"{BASE_URL}/v2/style-dna/edit", json=artwork("starting"), status=202)
+    hook = TengrHook()
+    hook.create_artwork("remove-background", {"imageUrl": "https://i.example/a.png", "outputFormat": "png"})
+    hook.create_artwork("style-dna/edit", {"imageUrl": "https://i.example/a.png"})
+    assert json.loads(other.calls[0].request.body) == {
+        "imageUrl": "https://i.example/a.png",
+        "outputFormat": "png",
+    }
+    assert edit.call_count == 1
+    with pytest.raises(TengrRequestValidationError, match="scale_factor"):
+        hook.create_artwork("upscaling", {"image_url": "https://i.example/a.png", "scale_factor": 20})
+    with pytest.raises(TengrRequestValidationError, match="webhook: must be an https URL"):
+        hook.create_artwork(
+            "face-refiner", {"imageUrl": "https://i.example/a.png", "webhook": "http://h.example"}
+        )
+    with pytest.raises(ValueError, match="endpoint: must be an artwork endpoint's name"):
+        hook.create_artwork("/v2/artworks/remove-background", {})
+
+
+def test_create_artwork_refuses_v1_style_dna_which_answers_an_image(monkeypatch: pytest.MonkeyPatch) -> None:
+    use_connection(monkeypatch)
+    with pytest.raises(ValueError, match="use TengrStyleDnaOperator"):
+        TengrHook().create_artwork("style-dna/generate", STYLE)

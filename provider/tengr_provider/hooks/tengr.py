@@ -406,6 +406,11 @@ class TengrHook(_TengrHookBase):
             by it; others are sent as given (camelCase keys, as the API names them).
         """
         name, values = _endpoint_route(endpoint)
+        if name == "style-dna" and self.settings.api_version == "v1":
+            raise ValueError(
+                f"endpoint: {endpoint!r} answers with an image, not an artwork, under API V1; use "
+                "TengrStyleDnaOperator (or generate_style_dna), or api_version v2"
+            )
         known = ENDPOINT_MODELS.get(endpoint.strip("/"))
         if known is not None:
             parsed: ApiRequest = parse_request(known[1], request)

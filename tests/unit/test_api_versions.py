@@ -358,3 +358,18 @@ def test_create_artwork_refuses_v1_style_dna_which_answers_an_image(monkeypatch:
     use_connection(monkeypatch)
     with pytest.raises(ValueError, match="use TengrStyleDnaOperator"):
         TengrHook().create_artwork("style-dna/generate", STYLE)
+
+
+def test_a_create_answer_keeps_every_field_it_can_read(
+    monkeypatch: pytest.MonkeyPatch, api: responses.RequestsMock
+) -> None:
+    use_connection(monkeypatch)
+    answer = {"id": ART, "status": "done", "results": ["https://cdn.example/u.png"], "duration": "slow"}
+    api.post(f"{BASE_URL}/v1/artworks/upscaling", json=answer, status=201)
+    created = TengrHook().create_upscaling({"image_url": "https://img.example/a.png"})
+    assert (created.id, created.status.value, created.results, created.duration) == (
+        ART,
+        "done",
+        ["https://cdn.example/u.png"],
+        None,
+    )

@@ -134,8 +134,9 @@ def _created_artwork(data: Any, call: ApiCall, logger: Any) -> Artwork:
     """The artwork a create answered with; its id is kept even when the rest cannot be read.
 
     The API has made the artwork and spent the credits by now: failing here would lose the id, and a
-    retry would pay again. An answer that is not a valid artwork but carries an id becomes an artwork
-    with that id and its status (``unknown`` when missing), which the wait then reads again.
+    retry would pay again. An answer that is not a valid artwork but carries an id keeps every field
+    that can be read; the ones that cannot are dropped, a missing or unreadable status becomes
+    ``unknown`` (in flight), and the wait reads the artwork again.
     """
     try:
         return Artwork.model_validate(data)
@@ -143,14 +144,19 @@ def _created_artwork(data: Any, call: ApiCall, logger: Any) -> Artwork:
         artwork_id = data.get("id") if isinstance(data, dict) else None
         if not isinstance(artwork_id, str) or not artwork_id:
             return parse_response(Artwork, data, call)  # no id to keep: the usual error
-        status = data.get("status")
+        unreadable = {str(problem["loc"][0]) for problem in error.errors() if problem["loc"]}
         logger.warning(
-            "%s answered an artwork %s this provider cannot fully read (%s); keeping its id and waiting",
+            "%s answered artwork %s with fields this provider cannot read (%s); keeping its id and waiting",
             call.describe(),
             artwork_id,
-            error.errors()[0]["msg"],
+            ", ".join(sorted(unreadable)),
         )
-        return Artwork(id=artwork_id, status=status if isinstance(status, str) and status else "unknown")
+        readable = {key: value for key, value in data.items() if key not in unreadable}
+        readable.setdefault("status", "unknown")
+        try:
+            return Artwork.model_validate(readable)
+        except ValidationError:
+            return Artwork(id=artwork_id, status="unknown")
 
 
 def _artworks_from(data: Any, call: ApiCall) -> list[Artwork]:

@@ -26,7 +26,7 @@ endef
 .PHONY: help install install-floor install-deployment test test-floor test-deployment lint typecheck unit demo bench freeze-constraints clean
 
 help:
-	@echo "make demo        run the example pipeline (local emulator, or tengr.ai when TENGR_API_KEY is set)"
+	@echo "make demo        run the example pipeline (local emulator, or tengr.ai when TENGR_API_KEY is set; TENGR_API_VERSION=v2 for API V2)"
 	@echo "make test        lint, type-check and run the whole suite on Airflow $(AIRFLOW_VERSION)"
 	@echo "make test-floor  run the suite on Airflow $(FLOOR_AIRFLOW_VERSION), the oldest supported"
 	@echo "make test-deployment  CeleryExecutor, Redis, PostgreSQL, two triggerers, two workers, S3 (about 8 min)"

@@ -58,6 +58,9 @@ with DAG(
         aspect_ratio="4:3",
         image_format="webp",
         output_path="{{ params.output_path }}/{{ dag_run.run_after | ds }}",
+        # API V2 answers with an artwork to wait for (V1 with the image at once): wait in the triggerer.
+        deferrable=True,
+        poll_interval=5,
         # For what can pass on a second try (an outage longer than the hook's own retries); a template
         # or request error fails every try the same way, so check a DAG with `airflow dags test` first.
         retries=2,

@@ -90,19 +90,33 @@ def main() -> int:
     started = time.monotonic()
     run_output = OUTPUT / time.strftime("%Y%m%d-%H%M%S")
     conf: dict[str, object] = {"output_path": run_output.as_uri()}
+    # The connection's api_version extra (v1 or v2); the emulator serves both.
+    api_version = os.environ.get("TENGR_API_VERSION", "v1").strip().lower()
     with ExitStack() as stack:
         api_key = os.environ.get("TENGR_API_KEY")
         emulator = None
         if api_key:
             base_url = os.environ.get("TENGR_BASE_URL", "https://api.tengr.ai")
-            step(f"Using tengr.ai at {base_url} (TENGR_API_KEY is set; this spends credits)")
-            connection = json.dumps({"conn_type": "tengr", "host": base_url, "password": api_key})
+            step(
+                f"Using tengr.ai at {base_url}, API {api_version} (TENGR_API_KEY is set; this spends credits)"
+            )
+            connection = json.dumps(
+                {
+                    "conn_type": "tengr",
+                    "host": base_url,
+                    "password": api_key,
+                    "extra": {"api_version": api_version},
+                }
+            )
         else:
             from tengr_provider.testing import TengrEmulator
 
             emulator = stack.enter_context(TengrEmulator(processing_seconds=2.0))
-            step(f"Started the local tengr.ai emulator at {emulator.url} (set TENGR_API_KEY to use tengr.ai)")
-            connection = emulator.connection_json
+            step(
+                f"Started the local tengr.ai emulator at {emulator.url}, API {api_version} "
+                "(set TENGR_API_KEY to use tengr.ai, TENGR_API_VERSION=v2 for API V2)"
+            )
+            connection = emulator.connection_json_for(api_version)
             conf["product_photos"] = [emulator.sample_image_url(name) for name in DEMO_PHOTOS]
         env = airflow_env(connection)
         ensure_metadata_db(env)
@@ -113,7 +127,7 @@ def main() -> int:
         sheet = contact_sheet(run_output, env)
     files = sorted(p for p in run_output.rglob("*") if p.is_file())
     print()
-    print(f"  DAG            {DAG_ID}: success")
+    print(f"  DAG            {DAG_ID}: success (tengr.ai API {api_version})")
     print(
         f"  tasks          {len(DEMO_PHOTOS)} restyle + {len(DEMO_PHOTOS)} upscale (mapped, deferrable) + 2"
     )

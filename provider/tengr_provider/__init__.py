@@ -43,6 +43,7 @@ def get_provider_info() -> dict[str, Any]:
                     "tengr_provider.operators.photo_pilot",
                     "tengr_provider.operators.style_dna",
                     "tengr_provider.operators.upscaling",
+                    "tengr_provider.operators.create_artwork",
                 ],
             }
         ],
@@ -112,6 +113,28 @@ def get_provider_info() -> dict[str, Any]:
                             "older API revision, a private deployment or the local emulator."
                         ),
                         "schema": {"type": ["boolean", "null"], "default": False},
+                    },
+                    "api_version": {
+                        "label": "API version",
+                        "description": (
+                            "v1 (deprecated by tengr.ai, the default) or v2 (current). With v2 every "
+                            "create is asynchronous; the operators wait and return the same shape. "
+                            "See docs/api-versions.md."
+                        ),
+                        "schema": {
+                            "type": ["string", "null"],
+                            "enum": ["v1", "v2"],
+                            "values_display": {"v1": "V1 (deprecated)", "v2": "V2 (current)"},
+                            "default": "v1",
+                        },
+                    },
+                    "api_paths": {
+                        "label": "Path overrides (JSON)",
+                        "description": (
+                            'Replace a path of the API version\'s table, e.g. {"photo-pilot": "<path>"}, '
+                            "for a route the docs do not state; see docs/api-versions.md."
+                        ),
+                        "schema": {"type": ["object", "null"], "default": {}},
                     },
                 },
             }

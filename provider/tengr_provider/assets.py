@@ -27,7 +27,7 @@ def result_event_extra(result: Mapping[str, Any], request_body: Mapping[str, Any
     """
     image_url = result.get("imageUrl")
     return {
-        "artwork_id": result.get("id"),
+        "artwork_id": result.get("id") or result.get("artworkId"),
         "artwork_type": result.get("artworkType", "style_dna" if image_url else None),
         "files": list(result.get("files", [])),
         "results": list(result.get("results") or ([image_url] if image_url else [])),

@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from pydantic.alias_generators import to_snake
+
 from tengr_provider.assets import result_event_extra
 
 if TYPE_CHECKING:
@@ -49,9 +51,14 @@ def dataset_of(uri: str) -> Dataset:
 
 
 def source_urls(request: ApiRequest) -> list[str]:
-    """The request's source images: every field whose name ends in ``image_url``."""
+    """The request's source images: every field whose name ends in ``image_url`` (or ``imageUrl``, in a
+    body sent as given)."""
     fields = request.model_dump(exclude_none=True, mode="json")
-    return [value for name, value in fields.items() if name.endswith("image_url") and isinstance(value, str)]
+    return [
+        value
+        for name, value in fields.items()
+        if to_snake(name).endswith("image_url") and isinstance(value, str)
+    ]
 
 
 def on_start(request: ApiRequest) -> Lineage:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import socket
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from enum import Enum, IntEnum
 from typing import Any, Literal, TypeVar
 from urllib.parse import urlparse, urlsplit
@@ -41,8 +41,10 @@ UPSCALING_MAX_SOURCE_AREA = 1_478_656
 #: Word limits past which the server truncates (a warning, not an error).
 PROMPT_WORD_LIMIT = 256
 NEGATIVE_PROMPT_WORD_LIMIT = 64
-#: Largest page of ``GET /v1/artworks`` (``limit`` 1..500).
+#: Largest page of the artworks list (``limit`` 1..500).
 LIST_LIMIT_MAX = 500
+#: How long the API keeps an artwork and its images (documented for V2 since v2.2.0); 404 after.
+ARTWORK_RETENTION = timedelta(days=8)
 
 
 class ImageGuidance(IntEnum):
@@ -58,7 +60,12 @@ class ImageGuidance(IntEnum):
 
 
 class ArtworkStatus(str, Enum):
-    """The states an artwork moves through; it knows which ones end the wait."""
+    """The states an artwork moves through; it knows which ones end the wait.
+
+    A status the API adds later (one not listed here) still parses: it becomes a member outside the
+    list, whose ``value`` is the API's word, that is neither terminal nor a success. A wait goes on
+    through it until a known final state or its deadline, instead of failing to read the artwork.
+    """
 
     STARTING = "starting"
     PROCESSING = "processing"
@@ -67,10 +74,25 @@ class ArtworkStatus(str, Enum):
     FAILED = "failed"
     CANCELED = "canceled"
 
+    @classmethod
+    def _missing_(cls, value: object) -> ArtworkStatus | None:
+        """An unknown word: a member of its own, so the artwork (and its id) is never lost."""
+        if not isinstance(value, str) or not value:
+            return None
+        member = str.__new__(cls, value)
+        member._name_ = "UNKNOWN"
+        member._value_ = value
+        return member
+
+    @property
+    def is_known(self) -> bool:
+        """False for a status the API added after this provider was written."""
+        return self.value in type(self)._value2member_map_
+
     @property
     def is_terminal(self) -> bool:
-        """True when the artwork will not change any more."""
-        return self not in (ArtworkStatus.STARTING, ArtworkStatus.PROCESSING)
+        """True when the artwork will not change any more (never for an unknown status)."""
+        return self.is_known and self not in (ArtworkStatus.STARTING, ArtworkStatus.PROCESSING)
 
     @property
     def is_success(self) -> bool:
@@ -79,11 +101,9 @@ class ArtworkStatus(str, Enum):
 
     @classmethod
     def of(cls, value: str) -> ArtworkStatus | None:
-        """The status named ``value``, or None for a word that is not one (a caller's ``not_found``)."""
-        try:
-            return cls(value)
-        except ValueError:
-            return None
+        """The listed status named ``value``, or None for any other word (a caller's ``not_found``)."""
+        member = cls._value2member_map_.get(value)
+        return member if isinstance(member, ArtworkStatus) else None
 
 
 class TengrRequestValidationError(ValueError):
@@ -213,7 +233,7 @@ class ApiRequest(_Model):
 
 
 class PhotoPilotRequest(ApiRequest):
-    """Body of ``POST /v1/artworks/photo-pilot`` (image-to-image, asynchronous)."""
+    """Body of the photo-pilot call (image-to-image, asynchronous)."""
 
     image_url: str
     image_guidance: ImageGuidance
@@ -258,7 +278,7 @@ class PhotoPilotRequest(ApiRequest):
 
 
 class StyleDnaRequest(ApiRequest):
-    """Body of ``POST /v1/style-dna/generate`` (an image in a Style DNA, synchronous)."""
+    """Body of the style-dna call (an image in a Style DNA; synchronous in V1, an artwork in V2)."""
 
     visual_prompt: str
     anchor_image_url: str
@@ -267,11 +287,13 @@ class StyleDnaRequest(ApiRequest):
     width: int | None = Field(default=None, ge=MIN_EDGE, le=MAX_EDGE)
     height: int | None = Field(default=None, ge=MIN_EDGE, le=MAX_EDGE)
     image_format: ImageFormat | None = None
+    #: API V2 only (the V1 call is synchronous and has no webhook).
+    webhook: str | None = None
 
-    @field_validator("anchor_image_url")
+    @field_validator("anchor_image_url", "webhook")
     @classmethod
-    def _url_is_http(cls, value: str) -> str:
-        return _http_url(value)
+    def _url_is_http(cls, value: str | None) -> str | None:
+        return None if value is None else _http_url(value)
 
     @field_validator("visual_prompt", "description")
     @classmethod
@@ -292,7 +314,7 @@ class StyleDnaRequest(ApiRequest):
 
 
 class UpscalingRequest(ApiRequest):
-    """Body of ``POST /v1/artworks/upscaling``.
+    """Body of the upscaling call.
 
     The source image's area must not exceed 1,478,656 px; only the server can check that, since the
     client never downloads the source.
@@ -300,11 +322,13 @@ class UpscalingRequest(ApiRequest):
 
     image_url: str
     scale_factor: int = Field(default=2, ge=2, le=8)
+    #: API V2 only (the V1 call is synchronous and has no webhook).
+    webhook: str | None = None
 
-    @field_validator("image_url")
+    @field_validator("image_url", "webhook")
     @classmethod
-    def _url_is_http(cls, value: str) -> str:
-        return _http_url(value)
+    def _url_is_http(cls, value: str | None) -> str | None:
+        return None if value is None else _http_url(value)
 
 
 class _Response(_Model):
@@ -314,7 +338,7 @@ class _Response(_Model):
 
 
 class Artwork(_Response):
-    """An artwork as ``GET /v1/artworks/{id}`` returns it."""
+    """An artwork as the artwork read (``GET /<version>/artworks/{id}``) returns it."""
 
     id: str
     status: ArtworkStatus
@@ -330,11 +354,37 @@ class Artwork(_Response):
 
 
 class StyleDnaImage(_Response):
-    """Answer of style-dna: the image is ready, and its URL stops working at ``expires_at``."""
+    """A style-dna image, and the one shape the style-dna operator returns whatever the API version.
+
+    API V1 answers with it at once (without ``artwork_id``). API V2 answers with an artwork to wait
+    for; :meth:`from_artwork` turns the finished artwork into this shape, so a DAG does not change when
+    its connection moves to V2. Its URL stops working at ``expires_at``.
+    """
 
     image_url: str
     expires_at: datetime
-    credits_used: float
+    credits_used: float | None = None
+    artwork_id: str | None = None
+
+    @classmethod
+    def from_artwork(cls, artwork: Artwork) -> StyleDnaImage:
+        """The image of a succeeded V2 style-dna artwork: its first result.
+
+        The V2 answer's body is not documented; we assume an artwork whose ``results`` hold the image.
+        An ``imageUrl``/``expiresAt``/``creditsUsed`` the artwork carries wins; otherwise the image
+        expires with the artwork, :data:`ARTWORK_RETENTION` after ``createdAt``.
+        """
+        extra = artwork.model_extra or {}
+        image_url = extra.get("imageUrl") or (artwork.results[0] if artwork.results else None)
+        if not image_url:
+            raise ValueError(f"artwork {artwork.id} succeeded without a result image")
+        created = artwork.created_at or datetime.now(timezone.utc)
+        return cls(
+            image_url=image_url,
+            expires_at=extra.get("expiresAt") or created + ARTWORK_RETENTION,
+            credits_used=extra.get("creditsUsed"),
+            artwork_id=artwork.id,
+        )
 
     def to_api(self) -> dict[str, Any]:
         """The answer as the API names it (camelCase), JSON-ready for an XCom."""

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -30,3 +31,15 @@ def airflow_db() -> str:
     """A migrated SQLite metadata database in the session's AIRFLOW_HOME."""
     airflow_cli("db", "migrate", timeout=300)
     return os.environ["AIRFLOW_HOME"]
+
+
+@pytest.fixture(params=["v1", "v2"])
+def api_version(request: pytest.FixtureRequest, tengr_emulator: Any, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run the test once per API version: the same DAG, the connection's ``api_version`` extra set.
+
+    The emulator serves both versions, so the test's ``tengr_emulator`` answers either way.
+    """
+    from tengr_provider.testing.pytest_plugin import CONNECTION_ENV
+
+    monkeypatch.setenv(CONNECTION_ENV, tengr_emulator.connection_json_for(request.param))
+    return str(request.param)

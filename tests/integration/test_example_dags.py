@@ -44,7 +44,9 @@ def asset_event_extras(uri: str, run_id: str) -> list[dict[str, Any]]:
 
 
 @pytest.mark.tengr_emulator(processing_seconds=0.5)
-def test_catalog_refresh_restyles_upscales_and_stores(tengr_emulator: TengrEmulator, tmp_path: Path) -> None:
+def test_catalog_refresh_restyles_upscales_and_stores(
+    tengr_emulator: TengrEmulator, api_version: str, tmp_path: Path
+) -> None:
     outcome = run_dag("tengr_catalog_refresh", {"output_path": tmp_path.as_uri()})
     assert outcome.state == "success", outcome.task_states
     summary = outcome.return_values["summary"]
@@ -55,31 +57,41 @@ def test_catalog_refresh_restyles_upscales_and_stores(tengr_emulator: TengrEmula
         with Image.open(path) as image:
             assert image.size == (4096, 4096)
     assert len(list((tmp_path / "restyled").iterdir())) == 3
-    assert tengr_emulator.stats().artworks_created_by_type == {"photo_pilot": 3, "upscaling": 3}
+    upscaling = {"v1": "upscaling", "v2": "upscaling_v2"}[api_version]  # V2 waits for its upscales
+    assert tengr_emulator.stats().artworks_created_by_type == {"photo_pilot": 3, upscaling: 3}
+    assert tengr_emulator.stats().count(f"POST /{api_version}/artworks/upscaling") == 3
     # The upscale operator's own outlet: one event per mapped task, naming its artwork and file.
     extras = asset_event_extras("tengr://catalog/print-ready", outcome.run_id)
     assert sorted(uri for extra in extras for uri in extra["files"]) == sorted(p.as_uri() for p in prints)
     assert sorted(extra["artwork_id"] for extra in extras) == sorted(
         artwork["id"]
         for artwork in outcome.return_values.values()
-        if isinstance(artwork, dict) and artwork.get("artworkType") == "upscaling"
+        if isinstance(artwork, dict) and artwork.get("artworkType") == upscaling
     )
 
 
 @pytest.mark.tengr_emulator(processing_seconds=0.2)
-def test_style_dna_campaign_stores_every_image(tengr_emulator: TengrEmulator, tmp_path: Path) -> None:
+def test_style_dna_campaign_stores_every_image(
+    tengr_emulator: TengrEmulator, api_version: str, tmp_path: Path
+) -> None:
     outcome = run_dag("tengr_style_dna_campaign", {"output_path": tmp_path.as_uri()})
     assert outcome.state == "success", outcome.task_states
+    # One return shape whatever the version: V2's artwork id is the only addition.
+    for image in (value for key, value in outcome.return_values.items() if key.startswith("render")):
+        assert image["imageUrl"].startswith(tengr_emulator.url)
+        assert set(image) == {"imageUrl", "expiresAt", "creditsUsed", "artworkId", "files"}
+        assert (image["artworkId"] is None) == (api_version == "v1")
     images = list(tmp_path.rglob("*.webp"))
     assert len(images) == 3
     assert tengr_emulator.stats().artworks_created_by_type == {"style_dna": 3}
+    assert tengr_emulator.stats().count(f"POST /{api_version}/style-dna/generate") == 3
     # One asset event for the campaign lists every stored file: what the publishing DAG reads.
     (extra,) = asset_event_extras("tengr://campaign/images", outcome.run_id)
     assert sorted(extra["files"]) == sorted(p.as_uri() for p in images)
 
 
 @pytest.mark.tengr_emulator(processing_seconds=1)
-def test_submit_then_sense_waits_in_both_modes(tengr_emulator: TengrEmulator) -> None:
+def test_submit_then_sense_waits_in_both_modes(tengr_emulator: TengrEmulator, api_version: str) -> None:
     outcome = run_dag("tengr_submit_then_sense")
     assert outcome.state == "success", outcome.task_states
     artwork_id = outcome.return_values["submit"]["id"]

@@ -148,7 +148,7 @@ def print_files(root: Path) -> list[Path]:
 
 @pytest.mark.tengr_emulator(processing_seconds=0.3)
 def test_only_the_variants_the_reviewer_ticks_are_upscaled(
-    tengr_emulator: TengrEmulator, tmp_path: Path
+    tengr_emulator: TengrEmulator, api_version: str, tmp_path: Path
 ) -> None:
     chosen = ["sneaker-red: studio", "mug-ceramic: lifestyle"]
     conf = {"photo_base_url": f"{tengr_emulator.url}/samples", "output_path": tmp_path.as_uri()}
@@ -171,7 +171,8 @@ def test_only_the_variants_the_reviewer_ticks_are_upscaled(
         rendered[n]["results"][0] for n in (0, 3)
     )
     assert "upscale[2]" not in outcome.task_states
-    assert tengr_emulator.stats().artworks_created_by_type == {"photo_pilot": 4, "upscaling": 2}
+    upscaling = {"v1": "upscaling", "v2": "upscaling_v2"}[api_version]
+    assert tengr_emulator.stats().artworks_created_by_type == {"photo_pilot": 4, upscaling: 2}
     prints = print_files(tmp_path)
     assert [p.name for p in prints] == sorted(f"{a['id']}_0.png" for a in upscaled)
     for path in prints:

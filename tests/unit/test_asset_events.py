@@ -63,7 +63,7 @@ def test_a_deferred_task_sets_the_event_when_it_resumes() -> None:
 def test_a_style_dna_event_carries_its_image_url() -> None:
     operator = TengrStyleDnaOperator(task_id="style", outlets=[RESTYLED], **STYLE_ARGS)
     hook = with_hook(operator)
-    hook.generate_style_dna.return_value = StyleDnaImage.model_validate(
+    hook.submit_style_dna.return_value = StyleDnaImage.model_validate(
         {"imageUrl": "https://cdn.example/s.png", "expiresAt": "2099-01-01T00:00:00Z", "creditsUsed": 2}
     )
     storing(operator, [STORED])

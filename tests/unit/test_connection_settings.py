@@ -163,6 +163,7 @@ def test_the_connection_form_and_the_settings_model_agree() -> None:
         shown, stated = spec["schema"], extras[name]
         assert shown["type"] == [stated["type"], "null"], name
         assert shown["default"] == stated["default"], name
+        assert shown.get("enum") == stated.get("enum"), name
         assert {key: shown[key] for key in bounds if key in shown} == {
             key: stated[key] for key in bounds if key in stated
         }, name

@@ -15,7 +15,12 @@ import pytest
 import yaml
 from tests.helpers import REPO
 
-from tengr_provider.operators import TengrPhotoPilotOperator, TengrStyleDnaOperator, TengrUpscaleOperator
+from tengr_provider.operators import (
+    TengrCreateArtworkOperator,
+    TengrPhotoPilotOperator,
+    TengrStyleDnaOperator,
+    TengrUpscaleOperator,
+)
 from tengr_provider.sensors.artwork import TengrArtworkSensor
 
 DOCS = REPO / "docs"
@@ -27,6 +32,7 @@ OPERATOR_PAGES = {
     "operators/style-dna.md": TengrStyleDnaOperator,
     "operators/upscaling.md": TengrUpscaleOperator,
     "operators/sensor.md": TengrArtworkSensor,
+    "operators/create-artwork.md": TengrCreateArtworkOperator,
 }
 _BACKTICKED = re.compile(r"`([^`]+)`")
 
@@ -128,7 +134,7 @@ def test_the_hook_page_names_every_constructor_override() -> None:
         if parameter.kind is inspect.Parameter.KEYWORD_ONLY
     ]
     page = (DOCS / "hook.md").read_text()
-    assert len(overrides) == 7
+    assert len(overrides) == 8
     assert [name for name in overrides if f"`{name}`" not in page] == []
 
 

@@ -522,7 +522,10 @@ def test_wait_checks_its_arguments(hook: TengrHook, kwargs: dict[str, float], ru
 
 def test_test_connection_reports_success(hook: TengrHook, mocked: responses.RequestsMock) -> None:
     mocked.get(f"{BASE_URL}/v1/artworks", json=[])
-    assert hook.test_connection() == (True, f"Connected to {BASE_URL}; the API key was accepted")
+    assert hook.test_connection() == (
+        True,
+        f"Connected to {BASE_URL}; API v1 answered GET /v1/artworks and the API key was accepted",
+    )
     assert mocked.calls[0].request.url.endswith("limit=1")
 
 
@@ -534,7 +537,7 @@ def test_test_connection_reports_failure_without_raising_or_retrying(
     assert ok is False
     assert "HTTP 401" in message
     assert "check the API key" in message
-    assert len(mocked.calls) == 1
+    assert len([call for call in mocked.calls if "/v1/artworks" in call.request.url]) == 1
 
 
 def test_test_connection_without_key_fails_cleanly(monkeypatch: pytest.MonkeyPatch) -> None:

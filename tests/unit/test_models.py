@@ -267,9 +267,21 @@ def test_artwork_accepts_unknown_fields_and_optional_echo() -> None:
     assert artwork.to_api()["artworkType"] == "photo_pilot"
 
 
-def test_artwork_with_unknown_status_is_refused() -> None:
+def test_artwork_with_unknown_status_is_kept_as_in_flight() -> None:
+    artwork = Artwork.model_validate({"id": "a", "status": "queued", "priority": 3})
+    assert artwork.status.value == "queued"
+    assert not artwork.status.is_known
+    assert not artwork.status.is_terminal
+    assert not artwork.status.is_success
+    assert artwork.to_api()["status"] == "queued"
+    assert artwork.to_api()["priority"] == 3
+    assert ArtworkStatus.of("queued") is None
+    assert "queued" not in [status.value for status in ArtworkStatus]
+
+
+def test_artwork_without_a_status_word_is_refused() -> None:
     with pytest.raises(ValueError, match="status"):
-        Artwork.model_validate({"id": "a", "status": "exploded"})
+        Artwork.model_validate({"id": "a", "status": None})
 
 
 def test_style_dna_image_round_trips_in_api_names() -> None:
@@ -280,6 +292,7 @@ def test_style_dna_image_round_trips_in_api_names() -> None:
         "imageUrl": "https://cdn.example/i.png",
         "expiresAt": "2026-01-01T00:00:00Z",
         "creditsUsed": 2.0,
+        "artworkId": None,
     }
 
 

@@ -233,7 +233,7 @@ def test_every_request_field_is_templated() -> None:
 def test_style_dna_returns_the_expiring_image() -> None:
     operator = TengrStyleDnaOperator(task_id="style", **STYLE_ARGS, image_format="webp")
     hook = with_hook(operator)
-    hook.generate_style_dna.return_value = StyleDnaImage.model_validate(
+    hook.submit_style_dna.return_value = StyleDnaImage.model_validate(
         {"imageUrl": "https://cdn.example/s.webp", "expiresAt": "2099-01-01T00:00:00Z", "creditsUsed": 2}
     )
     context = task_context()
@@ -241,6 +241,7 @@ def test_style_dna_returns_the_expiring_image() -> None:
         "imageUrl": "https://cdn.example/s.webp",
         "expiresAt": "2099-01-01T00:00:00Z",
         "creditsUsed": 2.0,
+        "artworkId": None,
     }
     assert context["ti"].xcoms[RESULT_URL_XCOM_KEY] == "https://cdn.example/s.webp"
 
@@ -322,14 +323,14 @@ def test_style_dna_retry_reuses_an_unexpired_image() -> None:
     assert operator.execute(task_context(FakeTaskStateStore({"tengr_style_dna_image": stored})))[
         "imageUrl"
     ] == ("https://cdn.example/s.png")
-    hook.generate_style_dna.assert_not_called()
+    hook.submit_style_dna.assert_not_called()
 
 
 @DURABLE
 def test_style_dna_retry_regenerates_an_expired_image() -> None:
     operator = TengrStyleDnaOperator(task_id="style", **STYLE_ARGS)
     hook = with_hook(operator)
-    hook.generate_style_dna.return_value = StyleDnaImage.model_validate(
+    hook.submit_style_dna.return_value = StyleDnaImage.model_validate(
         {"imageUrl": "https://cdn.example/new.png", "expiresAt": "2099-01-01T00:00:00Z", "creditsUsed": 1}
     )
     stale = {"imageUrl": "https://cdn.example/old.png", "expiresAt": "2001-01-01T00:00:00Z", "creditsUsed": 1}

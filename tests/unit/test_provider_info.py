@@ -96,6 +96,8 @@ def test_providers_manager_builds_the_connection_form() -> None:
         "backoff_initial",
         "backoff_max",
         "allow_insecure_webhooks",
+        "api_version",
+        "api_paths",
     } == set(declared)
 
 

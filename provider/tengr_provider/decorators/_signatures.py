@@ -3,8 +3,8 @@
 Each decorator is one function at run time (:func:`task_decorator`); these protocols give it the two
 forms Airflow's own decorators have, bare (``@task.tengr_upscale``) and with arguments
 (``@task.tengr_upscale(output_path=...)``), with the argument names completed and the function's
-return type (the request) checked. Photo-pilot and upscaling take the waiting arguments; style-dna
-answers at once, so it has none.
+return type (the request) checked. All three take the waiting arguments (style-dna waits only under
+API V2, where it answers with an artwork).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ _Request = TypeVar("_Request")
 
 
 class WaitingTaskDecorator(Protocol[_Request]):
-    """``@task.tengr_photo_pilot`` and ``@task.tengr_upscale``.
+    """``@task.tengr_photo_pilot``, ``@task.tengr_style_dna`` and ``@task.tengr_upscale``.
 
     :param python_callable: the function, in the bare form; it returns the request.
     :param tengr_conn_id: the tengr connection.
@@ -59,36 +59,10 @@ class WaitingTaskDecorator(Protocol[_Request]):
     ) -> Callable[[Callable[_P, _Request]], Task[_P, _Request]]: ...
 
 
-class ImmediateTaskDecorator(Protocol[_Request]):
-    """``@task.tengr_style_dna``: the API answers with the image, there is nothing to wait for.
-
-    :param python_callable: the function, in the bare form; it returns the request.
-    :param tengr_conn_id: the tengr connection.
-    :param output_path: folder to copy the image to before its URL expires (templated).
-    :param max_image_bytes: refuse an image larger than this many bytes.
-    :param durable: on Airflow 3.3+, a retry copies the image it already paid for while its URL works.
-    :param kwargs: any other ``BaseOperator`` argument (``task_id``, ``retries``, ...).
-    """
-
-    @overload
-    def __call__(self, python_callable: Callable[_P, _Request], /) -> Task[_P, _Request]: ...
-
-    @overload
-    def __call__(
-        self,
-        *,
-        tengr_conn_id: str = ...,
-        output_path: str | ObjectStoragePath | None = ...,
-        max_image_bytes: int = ...,
-        durable: bool = ...,
-        **kwargs: Any,
-    ) -> Callable[[Callable[_P, _Request]], Task[_P, _Request]]: ...
-
-
 def task_decorator(operator_class: type[TengrDecoratedOperator], name: str, module: str) -> Any:
     """The run-time decorator of ``operator_class``, named ``name`` in ``module`` (where Airflow finds it).
 
-    Typed by the caller with :class:`WaitingTaskDecorator` or :class:`ImmediateTaskDecorator`.
+    Typed by the caller with :class:`WaitingTaskDecorator`.
     """
 
     def decorator(python_callable: Callable[..., Any] | None = None, **kwargs: Any) -> Any:

@@ -47,6 +47,7 @@ class StyleDnaFields(TypedDict, total=False):
     width: int | None
     height: int | None
     image_format: ImageFormat | None
+    webhook: str | None
 
 
 class UpscalingFields(TypedDict, total=False):
@@ -57,3 +58,4 @@ class UpscalingFields(TypedDict, total=False):
 
     image_url: Required[str]
     scale_factor: int
+    webhook: str | None

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any, Union, cast
 
 from tengr_provider.decorators._base import TengrDecoratedOperator
-from tengr_provider.decorators._signatures import ImmediateTaskDecorator, task_decorator
+from tengr_provider.decorators._signatures import WaitingTaskDecorator, task_decorator
 from tengr_provider.decorators.request_fields import StyleDnaFields
 from tengr_provider.models import StyleDnaRequest
 from tengr_provider.operators.style_dna import TengrStyleDnaOperator
@@ -23,6 +23,6 @@ class TengrStyleDnaDecoratedOperator(TengrDecoratedOperator, TengrStyleDnaOperat
 
 
 tengr_style_dna_task = cast(
-    "ImmediateTaskDecorator[StyleDnaReturn]",
+    "WaitingTaskDecorator[StyleDnaReturn]",
     task_decorator(TengrStyleDnaDecoratedOperator, "tengr_style_dna_task", __name__),
 )

@@ -29,7 +29,7 @@ from tengr_provider.exceptions import (
 from tengr_provider.hooks._settings import ConnectionSettings
 from tengr_provider.models import (
     ApiError,
-    PhotoPilotRequest,
+    ApiRequest,
     TengrRequestValidationError,
     webhook_url_problem,
 )
@@ -48,17 +48,19 @@ class WarningLogger(Protocol):
     def debug(self, msg: Any, /, *args: Any) -> Any: ...
 
 
-def check_webhook(request: PhotoPilotRequest, settings: ConnectionSettings) -> None:
+def check_webhook(request: ApiRequest | dict[str, Any], settings: ConnectionSettings) -> None:
     """Refuse a webhook tengr.ai would not call, unless the connection allows insecure webhooks.
 
+    :param request: a validated request, or the body of an endpoint without a model.
     :raises TengrRequestValidationError: naming the field and the rule, before any request is sent.
     """
-    if request.webhook is None or settings.allow_insecure_webhooks:
+    webhook = request.get("webhook") if isinstance(request, dict) else getattr(request, "webhook", None)
+    if not isinstance(webhook, str) or settings.allow_insecure_webhooks:
         return
-    problem = webhook_url_problem(request.webhook)
+    problem = webhook_url_problem(webhook)
     if problem is not None:
         raise TengrRequestValidationError(
-            type(request).__name__,
+            "request" if isinstance(request, dict) else type(request).__name__,
             [f"webhook: {problem} (allow_insecure_webhooks on the connection accepts it)"],
         )
 
@@ -69,6 +71,7 @@ class ApiCall:
 
     :param creates: the call spends credits (a POST that creates something); such a call is retried
         after an ambiguous failure only when the connection allows it.
+    :param not_found_hint: what a 404 means for this call (an artwork past retention, a missing route).
     """
 
     method: str
@@ -76,6 +79,7 @@ class ApiCall:
     body: dict[str, Any] | None = None
     params: dict[str, Any] | None = None
     creates: bool = False
+    not_found_hint: str | None = None
 
     def url(self, settings: ConnectionSettings) -> str:
         """Absolute URL of the call."""
@@ -121,7 +125,7 @@ def error_from_response(
         error,
         method=call.method,
         path=call.path,
-        hint=_HINTS.get(status),
+        hint=_HINTS.get(status) or (call.not_found_hint if status == 404 else None),
     )
     exc.retry_after = parse_retry_after(retry_after)
     return exc

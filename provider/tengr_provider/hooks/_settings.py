@@ -7,6 +7,7 @@ itself stays free of pydantic, because Airflow imports it in every process that 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Annotated, Any
 
@@ -18,11 +19,13 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    field_validator,
     model_validator,
 )
 from pydantic_core import ErrorDetails
 
 from tengr_provider import DEFAULT_BASE_URL, __version__
+from tengr_provider.api_paths import DEFAULT_API_VERSION, PATH_NAMES, ApiVersion, api_path
 from tengr_provider.exceptions import TengrAuthError
 
 #: The prefix Airflow 2's connection form gave extras; such connections are still read.
@@ -55,6 +58,10 @@ class ConnectionSettings(BaseModel):
         (newer API revisions refuse them; older ones, private deployments and the emulator may not).
     :param backoff_initial: first wait before a retry, in seconds; it doubles with each retry.
     :param backoff_max: longest backoff wait, in seconds (a server's ``Retry-After`` is honoured as sent).
+    :param api_version: ``v1`` or ``v2``: which column of :data:`tengr_provider.api_paths.PATHS` the
+        calls use.
+    :param api_paths: ``{call name: path}`` entries that replace the table's, e.g.
+        ``{"photo-pilot": "/v1/artworks/photo-pilot"}``; for a route the docs do not state.
     """
 
     model_config = ConfigDict(
@@ -77,6 +84,39 @@ class ConnectionSettings(BaseModel):
     allow_insecure_webhooks: bool = False
     backoff_initial: _Seconds = Field(1.0, gt=0)
     backoff_max: _Seconds = Field(60.0, gt=0)
+    api_version: ApiVersion = DEFAULT_API_VERSION
+    api_paths: dict[str, str] = {}
+
+    @field_validator("api_version", mode="before")
+    @classmethod
+    def _version_spelling(cls, value: Any) -> Any:
+        """``V2`` and `` v2 `` mean ``v2``."""
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("api_paths", mode="before")
+    @classmethod
+    def _paths_from_text(cls, value: Any) -> Any:
+        """A form or an environment variable may give the overrides as JSON text."""
+        if isinstance(value, str):
+            try:
+                return json.loads(value)
+            except ValueError:
+                raise ValueError(f"expected a JSON object of call name to path, got {value!r}") from None
+        return value
+
+    @field_validator("api_paths")
+    @classmethod
+    def _known_calls(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, path in value.items():
+            if name not in PATH_NAMES:
+                raise ValueError(f"unknown call {name!r}; known: {', '.join(sorted(PATH_NAMES))}")
+            if not path.startswith("/"):
+                raise ValueError(f"{name}: a path starts with '/', got {path!r}")
+        return value
+
+    def path(self, name: str, **values: str) -> str:
+        """The path of call ``name`` for this connection's API version and overrides."""
+        return api_path(self.api_version, name, self.api_paths, **values)
 
     @model_validator(mode="before")
     @classmethod
@@ -135,6 +175,8 @@ def _problem(error: ErrorDetails) -> str:
         return f"{name}: expected a whole number, got {got!r}"
     if kind.startswith("float"):
         return f"{name}: expected a number, got {got!r}"
+    if kind == "literal_error":
+        return f"{name}: must be one of {ctx['expected']}, got {got!r}"
     message = str(ctx.get("error", error["msg"]))
     return message if message.startswith(f"{name}:") or not name else f"{name}: {message}"
 

@@ -8,6 +8,8 @@ all follow this policy, so the same outage ends the same way whichever mode the 
   end the wait: it is logged and the next read comes one poll interval later, until the deadline;
 - any other failure (400, 401, 403, 404, an answer we cannot read) ends the wait at once;
 - an artwork in a final status ends the wait; the caller decides what success and failure mean;
+- a status the provider does not know (one the API added) counts as still in flight, logged once per
+  artwork and value, so the wait goes on until a known final status or the deadline;
 - the deadline passing ends the wait with the last status seen, and no sleep runs past it.
 """
 
@@ -21,6 +23,20 @@ from tengr_provider.models import Artwork
 
 #: Failures that outlast the hook's own retries but may still pass: a wait keeps polling through them.
 TRANSIENT_ERRORS = (TengrRateLimitError, TengrServerError, TengrConnectionError)
+
+
+def note_unknown_status(artwork: Artwork, seen: set[tuple[str, str]], logger: WarningLogger) -> None:
+    """Log a status the provider does not know, once per artwork and value (``seen`` remembers)."""
+    status = artwork.status
+    if status.is_known or (artwork.id, status.value) in seen:
+        return
+    seen.add((artwork.id, status.value))
+    logger.warning(
+        "tengr.ai artwork %s reports status %r, which this provider does not know; treating it as "
+        "still in flight until a known final status or the deadline",
+        artwork.id,
+        status.value,
+    )
 
 
 class ArtworkWait:
@@ -51,6 +67,7 @@ class ArtworkWait:
         self._clock = clock
         self._log = logger
         self.last: Artwork | None = None
+        self._unknown_seen: set[tuple[str, str]] = set()
 
     @property
     def last_status(self) -> str:
@@ -60,6 +77,7 @@ class ArtworkWait:
     def read(self, artwork: Artwork) -> bool:
         """Record a successful read; True when the artwork is final and the wait is over."""
         self.last = artwork
+        note_unknown_status(artwork, self._unknown_seen, self._log)
         return artwork.status.is_terminal
 
     def read_failed(self, exc: TengrConnectionError | TengrRateLimitError | TengrServerError) -> None:

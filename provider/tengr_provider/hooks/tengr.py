@@ -11,6 +11,8 @@ them, while an import on first use would block its event loop.
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 import time
 from collections.abc import Awaitable, Callable
 from functools import cached_property
@@ -19,11 +21,12 @@ from urllib.parse import quote
 
 import aiohttp
 import requests
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from tenacity import AsyncRetrying, Retrying
 from urllib3.exceptions import NewConnectionError
 
 from tengr_provider import CONNECTION_TYPE, DEFAULT_CONN_ID, get_provider_info
+from tengr_provider.api_paths import API_VERSIONS
 from tengr_provider.exceptions import (
     TengrApiError,
     TengrArtworkFailedError,
@@ -42,11 +45,14 @@ from tengr_provider.hooks._api import (
 from tengr_provider.hooks._settings import ConnectionSettings, settings_from_connection
 from tengr_provider.hooks._wait import TRANSIENT_ERRORS, ArtworkWait
 from tengr_provider.models import (
+    ARTWORK_RETENTION,
     LIST_LIMIT_MAX,
+    ApiRequest,
     Artwork,
     PhotoPilotRequest,
     StyleDnaImage,
     StyleDnaRequest,
+    TengrRequestValidationError,
     UpscalingRequest,
     parse_request,
 )
@@ -58,7 +64,19 @@ if TYPE_CHECKING:
 _ModelT = TypeVar("_ModelT", bound=BaseModel)
 
 
-def _artwork_call(artwork_id: str) -> ApiCall:
+#: What a 404 on an artwork read means: the id is unknown, or the API deleted the artwork.
+_RETENTION_HINT = (
+    "the artwork id is unknown, or the artwork was deleted after tengr.ai's "
+    f"{ARTWORK_RETENTION.days}-day retention"
+)
+#: What a 404 on a create means: the route is not there under this API version.
+_ROUTE_HINT = (
+    "this API version has no such route: check the connection's api_version, or set the path in its "
+    "api_paths extra (see docs/api-versions.md)"
+)
+
+
+def _artwork_call(settings: ConnectionSettings, artwork_id: str) -> ApiCall:
     if not isinstance(artwork_id, str) or not artwork_id.strip():
         raise ValueError(f"artwork_id: must be a non-empty string, got {artwork_id!r}")
     if artwork_id.strip() in ("None", "null", "undefined"):
@@ -67,15 +85,78 @@ def _artwork_call(artwork_id: str) -> ApiCall:
             f"artwork_id: must be an artwork id, got {artwork_id!r} (a template that rendered a "
             "missing value? check the upstream task's return value)"
         )
-    return ApiCall("GET", f"/v1/artworks/{quote(artwork_id.strip(), safe='')}")
+    path = settings.path("artwork", id=quote(artwork_id.strip(), safe=""))
+    return ApiCall("GET", path, not_found_hint=_RETENTION_HINT)
 
 
-def _list_call(offset: int, limit: int) -> ApiCall:
+def _list_call(settings: ConnectionSettings, offset: int, limit: int) -> ApiCall:
     if offset < 0:
         raise ValueError(f"offset: must be >= 0, got {offset}")
     if not 1 <= limit <= LIST_LIMIT_MAX:
         raise ValueError(f"limit: must be between 1 and {LIST_LIMIT_MAX}, got {limit}")
-    return ApiCall("GET", "/v1/artworks", params={"offset": offset, "limit": limit})
+    return ApiCall("GET", settings.path("artworks"), params={"offset": offset, "limit": limit})
+
+
+def _create_call(settings: ConnectionSettings, name: str, body: dict[str, Any], **values: str) -> ApiCall:
+    """A create (a POST that spends credits) of the table's call ``name``."""
+    path = settings.path(name, **values)
+    return ApiCall("POST", path, body=body, creates=True, not_found_hint=_ROUTE_HINT)
+
+
+#: Calls that are synchronous in V1 and take no webhook there.
+_SYNCHRONOUS_IN_V1 = frozenset({"style-dna", "upscaling"})
+#: Endpoints of :meth:`TengrHook.create_artwork` whose bodies a model validates (others go as given),
+#: and the call of the path table each one is.
+ENDPOINT_MODELS: dict[str, tuple[str, type[ApiRequest]]] = {
+    "photo-pilot": ("photo-pilot", PhotoPilotRequest),
+    "upscaling": ("upscaling", UpscalingRequest),
+    "style-dna/generate": ("style-dna", StyleDnaRequest),
+}
+_ENDPOINT = re.compile(r"[a-z0-9][a-z0-9_-]*(/[a-z0-9][a-z0-9_-]*)*")
+
+
+def _endpoint_route(endpoint: str) -> tuple[str, dict[str, str]]:
+    """The table's call and values for ``endpoint``: an artwork endpoint's name or a path below the root."""
+    name = endpoint.strip("/") if isinstance(endpoint, str) else ""
+    if not _ENDPOINT.fullmatch(name) or name.split("/")[0] in API_VERSIONS:
+        raise ValueError(
+            f"endpoint: must be an artwork endpoint's name (remove-background) or a path below the API "
+            f"version (style-dna/edit), without the version, got {endpoint!r}"
+        )
+    if name in ENDPOINT_MODELS:
+        return ENDPOINT_MODELS[name][0], {}
+    if "/" in name:
+        return "version-path", {"path": name}
+    return "artwork-endpoint", {"endpoint": name}
+
+
+def _created_artwork(data: Any, call: ApiCall, logger: Any) -> Artwork:
+    """The artwork a create answered with; its id is kept even when the rest cannot be read.
+
+    The API has made the artwork and spent the credits by now: failing here would lose the id, and a
+    retry would pay again. An answer that is not a valid artwork but carries an id keeps every field
+    that can be read; the ones that cannot are dropped, a missing or unreadable status becomes
+    ``unknown`` (in flight), and the wait reads the artwork again.
+    """
+    try:
+        return Artwork.model_validate(data)
+    except ValidationError as error:
+        artwork_id = data.get("id") if isinstance(data, dict) else None
+        if not isinstance(artwork_id, str) or not artwork_id:
+            return parse_response(Artwork, data, call)  # no id to keep: the usual error
+        unreadable = {str(problem["loc"][0]) for problem in error.errors() if problem["loc"]}
+        logger.warning(
+            "%s answered artwork %s with fields this provider cannot read (%s); keeping its id and waiting",
+            call.describe(),
+            artwork_id,
+            ", ".join(sorted(unreadable)),
+        )
+        readable = {key: value for key, value in data.items() if key not in unreadable}
+        readable.setdefault("status", "unknown")
+        try:
+            return Artwork.model_validate(readable)
+        except ValidationError:
+            return Artwork(id=artwork_id, status="unknown")
 
 
 def _artworks_from(data: Any, call: ApiCall) -> list[Artwork]:
@@ -125,6 +206,7 @@ class _TengrHookBase(BaseHook):
         the ``backoff_initial`` extra (default 1).
     :param backoff_max: longest backoff wait in seconds (a server's ``Retry-After`` is honoured as sent);
         overrides the ``backoff_max`` extra (default 60).
+    :param api_version: ``v1`` or ``v2``; overrides the ``api_version`` extra (default ``v1``).
     """
 
     conn_name_attr = "tengr_conn_id"
@@ -143,6 +225,7 @@ class _TengrHookBase(BaseHook):
         allow_insecure_webhooks: bool | None = None,
         backoff_initial: float | None = None,
         backoff_max: float | None = None,
+        api_version: str | None = None,
     ) -> None:
         super().__init__()
         self.tengr_conn_id = tengr_conn_id
@@ -154,6 +237,7 @@ class _TengrHookBase(BaseHook):
             "allow_insecure_webhooks": allow_insecure_webhooks,
             "backoff_initial": backoff_initial,
             "backoff_max": backoff_max,
+            "api_version": api_version,
         }
 
     def __repr__(self) -> str:
@@ -264,37 +348,94 @@ class TengrHook(_TengrHookBase):
         retrying = Retrying(sleep=self._sleep, **self._retry_arguments(call, self.settings, max_retries))
         return retrying(self._send_once, call)
 
+    def _check_webhook(self, request: ApiRequest, call_name: str) -> None:
+        """The webhook rules of today, and V1's synchronous calls, which take no webhook."""
+        check_webhook(request, self.settings)
+        webhook = getattr(request, "webhook", None)
+        if webhook is not None and self.settings.api_version == "v1" and call_name in _SYNCHRONOUS_IN_V1:
+            raise TengrRequestValidationError(
+                type(request).__name__,
+                [f"webhook: the V1 {call_name} call takes no webhook; set api_version to v2"],
+            )
+
+    def _create(self, name: str, request: ApiRequest, **values: str) -> Any:
+        self._check_webhook(request, name)
+        return self._call(_create_call(self.settings, name, request.to_api(), **values))
+
     def create_photo_pilot(self, request: PhotoPilotRequest | dict[str, Any]) -> Artwork:
         """Start a photo-pilot (image-to-image) artwork; it finishes later, see :meth:`wait_for_artwork`.
 
         A ``webhook`` must be https on a public host unless the connection allows insecure webhooks.
         """
         parsed = parse_request(PhotoPilotRequest, request)
-        check_webhook(parsed, self.settings)
-        body = parsed.to_api()
-        call = ApiCall("POST", "/v1/artworks/photo-pilot", body=body, creates=True)
-        return parse_response(Artwork, self._call(call), call)
+        call = _create_call(self.settings, "photo-pilot", {})
+        return _created_artwork(self._create("photo-pilot", parsed), call, self.log)
 
-    def generate_style_dna(self, request: StyleDnaRequest | dict[str, Any]) -> StyleDnaImage:
-        """Generate an image in a Style DNA; its URL expires at ``expires_at``, so copy it soon."""
-        body = parse_request(StyleDnaRequest, request).to_api()
-        call = ApiCall("POST", "/v1/style-dna/generate", body=body, creates=True)
-        return parse_response(StyleDnaImage, self._call(call), call)
+    def submit_style_dna(self, request: StyleDnaRequest | dict[str, Any]) -> StyleDnaImage | Artwork:
+        """Ask for an image in a Style DNA and return what the API answered.
+
+        API V1 answers with the image (:class:`StyleDnaImage`); API V2 with an artwork to wait for, whose
+        result :meth:`StyleDnaImage.from_artwork` reads. Either answer is accepted from either version.
+        """
+        parsed = parse_request(StyleDnaRequest, request)
+        data = self._create("style-dna", parsed)
+        call = _create_call(self.settings, "style-dna", {})
+        if isinstance(data, dict) and "imageUrl" in data and "status" not in data:
+            return parse_response(StyleDnaImage, data, call)
+        return _created_artwork(data, call, self.log)
+
+    def generate_style_dna(
+        self, request: StyleDnaRequest | dict[str, Any], poll_interval: float = 5, timeout: float = 3600
+    ) -> StyleDnaImage:
+        """Generate an image in a Style DNA; its URL expires at ``expires_at``, so copy it soon.
+
+        Under API V2 the call is asynchronous: this waits for the artwork (``poll_interval``,
+        ``timeout`` as in :meth:`wait_for_artwork`).
+        """
+        answer = self.submit_style_dna(request)
+        if isinstance(answer, StyleDnaImage):
+            return answer
+        return StyleDnaImage.from_artwork(self.wait_for_artwork(answer.id, poll_interval, timeout))
 
     def create_upscaling(self, request: UpscalingRequest | dict[str, Any]) -> Artwork:
-        """Upscale an image; the API usually answers with a finished (``done``) artwork."""
-        body = parse_request(UpscalingRequest, request).to_api()
-        call = ApiCall("POST", "/v1/artworks/upscaling", body=body, creates=True)
-        return parse_response(Artwork, self._call(call), call)
+        """Upscale an image; V1 usually answers with a finished (``done``) artwork, V2 with one to wait on."""
+        parsed = parse_request(UpscalingRequest, request)
+        call = _create_call(self.settings, "upscaling", {})
+        return _created_artwork(self._create("upscaling", parsed), call, self.log)
+
+    def create_artwork(self, endpoint: str, request: ApiRequest | dict[str, Any]) -> Artwork:
+        """Create an artwork at any artwork endpoint of the connection's API version.
+
+        :param endpoint: an artwork endpoint's name (``remove-background`` is
+            ``/<version>/artworks/remove-background``), or a path below the version root
+            (``style-dna/edit``). Bodies of endpoints with a model (:data:`ENDPOINT_MODELS`) are validated
+            by it; others are sent as given (camelCase keys, as the API names them).
+        """
+        name, values = _endpoint_route(endpoint)
+        if name == "style-dna" and self.settings.api_version == "v1":
+            raise ValueError(
+                f"endpoint: {endpoint!r} answers with an image, not an artwork, under API V1; use "
+                "TengrStyleDnaOperator (or generate_style_dna), or api_version v2"
+            )
+        known = ENDPOINT_MODELS.get(endpoint.strip("/"))
+        if known is not None:
+            parsed: ApiRequest = parse_request(known[1], request)
+            self._check_webhook(parsed, name)
+            body = parsed.to_api()
+        else:
+            body = dict(request) if isinstance(request, dict) else request.to_api()
+            check_webhook(body, self.settings)
+        call = _create_call(self.settings, name, body, **values)
+        return _created_artwork(self._call(call), call, self.log)
 
     def get_artwork(self, artwork_id: str) -> Artwork:
         """Read one artwork's status and results."""
-        call = _artwork_call(artwork_id)
+        call = _artwork_call(self.settings, artwork_id)
         return parse_response(Artwork, self._call(call), call)
 
     def list_artworks(self, offset: int = 0, limit: int = 10) -> list[Artwork]:
         """List the key's artworks, newest first (``limit`` 1..500)."""
-        call = _list_call(offset, limit)
+        call = _list_call(self.settings, offset, limit)
         return _artworks_from(self._call(call), call)
 
     def wait_for_artwork(self, artwork_id: str, poll_interval: float = 5, timeout: float = 3600) -> Artwork:
@@ -336,12 +477,46 @@ class TengrHook(_TengrHookBase):
             self._sleep(pause)
 
     def test_connection(self) -> tuple[bool, str]:
-        """Check the base URL and API key with one cheap authenticated call; never raises."""
+        """Tell which API version answered and whether the key works; never raises.
+
+        One cheap authenticated read of the connection's API version (the artworks list, no retries)
+        checks the base URL and the key; then ``GET /``, where the API lists its routes, says which
+        versions the server offers (when it answers; it is not required).
+        """
         try:
-            self._call(_list_call(0, 1), max_retries=0)
+            settings = self.settings
+            call = _list_call(settings, 0, 1)
         except Exception as exc:
             return False, str(exc)
-        return True, f"Connected to {self.settings.base_url}; the API key was accepted"
+        try:
+            self._call(call, max_retries=0)
+        except Exception as exc:
+            return False, f"API {settings.api_version}: {exc}{self._offered_versions()}"
+        return True, (
+            f"Connected to {settings.base_url}; API {settings.api_version} answered {call.describe()} "
+            f"and the API key was accepted{self._offered_versions()}"
+        )
+
+    def _offered_versions(self) -> str:
+        """``; GET / lists routes of v1, v2`` from the API's route list, or ``""`` when it says nothing."""
+        call = ApiCall("GET", self.settings.path("root"))
+        try:
+            answer = self._call(call, max_retries=0)
+        except Exception:
+            return ""
+        routes = answer.get("routes") if isinstance(answer, dict) else None
+        if not isinstance(routes, list):
+            return ""
+        text = " ".join(json.dumps(route) for route in routes)
+        offered = [version for version in API_VERSIONS if f"/{version}/" in text]
+        if not offered:
+            return ""
+        advice = (
+            ""
+            if self.settings.api_version in offered
+            else "; set the connection's api_version to one of them"
+        )
+        return f"; {call.describe()} lists routes of {', '.join(offered)}{advice}"
 
 
 class TengrAsyncHook(_TengrHookBase):
@@ -422,5 +597,5 @@ class TengrAsyncHook(_TengrHookBase):
 
     async def get_artwork(self, artwork_id: str) -> Artwork:
         """Read one artwork's status and results."""
-        call = _artwork_call(artwork_id)
+        call = _artwork_call(await self.get_settings(), artwork_id)
         return parse_response(Artwork, await self._call(call), call)

@@ -1,9 +1,15 @@
-"""Operators: photo-pilot, style-dna and upscaling as pipeline steps."""
+"""Operators: photo-pilot, style-dna, upscaling and any other artwork endpoint as pipeline steps."""
 
 from __future__ import annotations
 
+from tengr_provider.operators.create_artwork import TengrCreateArtworkOperator
 from tengr_provider.operators.photo_pilot import TengrPhotoPilotOperator
 from tengr_provider.operators.style_dna import TengrStyleDnaOperator
 from tengr_provider.operators.upscaling import TengrUpscaleOperator
 
-__all__ = ["TengrPhotoPilotOperator", "TengrStyleDnaOperator", "TengrUpscaleOperator"]
+__all__ = [
+    "TengrCreateArtworkOperator",
+    "TengrPhotoPilotOperator",
+    "TengrStyleDnaOperator",
+    "TengrUpscaleOperator",
+]

@@ -20,6 +20,7 @@ from tengr_provider.exceptions import (
     TengrNotFoundError,
     TengrWaitTimeoutError,
 )
+from tengr_provider.hooks._wait import note_unknown_status
 from tengr_provider.hooks.tengr import TengrHook
 from tengr_provider.links import RESULT_URL_XCOM_KEY, TengrResultImageLink
 from tengr_provider.models import ApiRequest, Artwork, ArtworkStatus, parse_request
@@ -35,6 +36,9 @@ if TYPE_CHECKING:
 #: XCom key of the artwork id, pushed before any wait so a failed wait still says what to look at.
 ARTWORK_ID_XCOM_KEY = "artwork_id"
 _Result = TypeVar("_Result")
+
+#: What :meth:`TengrArtworkOperator.get_job_status` reports for a stored job that cannot be resumed.
+_GONE = frozenset({"not_found", "expired"})
 
 #: Executors that run every task on the scheduler's machine, where a ``file://`` output_path is shared.
 _SINGLE_MACHINE_EXECUTORS = frozenset({"LocalExecutor", "SequentialExecutor"})
@@ -188,6 +192,7 @@ class TengrArtworkOperator(TengrBaseOperator):
         request = self.build_request()
         artwork = self.create(request)
         self.log.info("Created tengr.ai artwork %s (%s)", artwork.id, artwork.status.value)
+        note_unknown_status(artwork, set(), self.log)
         self._artwork = artwork
         return artwork.id
 
@@ -201,9 +206,8 @@ class TengrArtworkOperator(TengrBaseOperator):
         return self._artwork.status.value
 
     def is_job_active(self, status: str) -> bool:
-        """Starting or processing: worth reconnecting to."""
-        known = ArtworkStatus.of(status)
-        return known is not None and not known.is_terminal
+        """Starting, processing or a status the API added: worth reconnecting to."""
+        return status not in _GONE and not ArtworkStatus(status).is_terminal
 
     def is_job_succeeded(self, status: str) -> bool:
         """Succeeded or done: its results can be collected without a new request."""

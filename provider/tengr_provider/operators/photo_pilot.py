@@ -78,5 +78,5 @@ class TengrPhotoPilotOperator(TengrArtworkOperator):
         self.webhook = webhook
 
     def create(self, request: Any) -> Artwork:
-        """``POST /v1/artworks/photo-pilot``."""
+        """The API version's photo-pilot call (see :mod:`tengr_provider.api_paths`)."""
         return self.hook.create_photo_pilot(request)

@@ -1,4 +1,4 @@
-"""Generate an image in a Style DNA and keep it before its URL expires."""
+"""Generate an image in a Style DNA (waiting for it under API V2) and keep it before its URL expires."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ from typing import TYPE_CHECKING, Any, cast
 
 from pydantic import JsonValue
 
-from tengr_provider.models import StyleDnaImage, StyleDnaRequest
-from tengr_provider.operators._base import TengrBaseOperator
+from tengr_provider.exceptions import TengrArtworkFailedError
+from tengr_provider.hooks._wait import note_unknown_status
+from tengr_provider.models import Artwork, StyleDnaImage, StyleDnaRequest
+from tengr_provider.operators._base import TengrArtworkOperator
 from tengr_provider.storage import style_dna_file_stem
 
 if TYPE_CHECKING:
@@ -18,16 +20,20 @@ if TYPE_CHECKING:
 _EXPIRY_MARGIN = timedelta(minutes=2)
 
 
-class TengrStyleDnaOperator(TengrBaseOperator):
+class TengrStyleDnaOperator(TengrArtworkOperator):
     """Generate an image in the style of ``anchor_image_url`` showing ``description``.
 
-    The call is synchronous: the image is ready when it returns, but its URL stops working at
-    ``expiresAt``, so set ``output_path`` to keep it. The file is named after the request
-    (``style-dna_<hash>.<ext>``), so a retried task overwrites it. On Airflow 3.3+ the answer is kept
-    in the task state store: a retry (say, after a storage error) copies the same image again instead of
+    Under API V1 the call is synchronous: the image is ready when it returns. Under API V2 it answers
+    with an artwork, which the operator waits for like photo-pilot (``poll_interval``, ``timeout``,
+    ``deferrable``) before reading its image. Either way the image URL stops working at ``expiresAt``,
+    so set ``output_path`` to keep it. The file is named after the request (``style-dna_<hash>.<ext>``),
+    so a retried task overwrites it. On Airflow 3.3+ the answer (V1) or the artwork id (V2) is kept in
+    the task state store: a retry (say, after a storage error) copies the same image again instead of
     paying for a new one, as long as its URL has not expired.
 
-    Returns ``{"imageUrl", "expiresAt", "creditsUsed"}`` plus ``files`` when ``output_path`` is set.
+    Returns the same shape under both versions: ``{"imageUrl", "expiresAt", "creditsUsed",
+    "artworkId"}`` (``artworkId`` is null under V1, ``creditsUsed`` null when V2 does not say) plus
+    ``files`` when ``output_path`` is set. See ``docs/api-versions.md``.
 
     :param visual_prompt: the visual style prompt.
     :param anchor_image_url: the anchor image that carries the style (http(s) URL).
@@ -36,6 +42,7 @@ class TengrStyleDnaOperator(TengrBaseOperator):
     :param width: 512..2048, with ``height`` (area at most 1,763,584 px).
     :param height: 512..2048, with ``width``.
     :param image_format: ``png`` (default) or ``webp``.
+    :param webhook: URL the API POSTs the final artwork to (API V2 only).
     """
 
     request_model = StyleDnaRequest
@@ -47,8 +54,9 @@ class TengrStyleDnaOperator(TengrBaseOperator):
         "width",
         "height",
         "image_format",
+        "webhook",
     )
-    template_fields = (*TengrBaseOperator.template_fields, *request_fields)
+    template_fields = (*TengrArtworkOperator.template_fields, *request_fields)
     external_id_key = "tengr_style_dna_image"
 
     def __init__(
@@ -61,6 +69,7 @@ class TengrStyleDnaOperator(TengrBaseOperator):
         width: int | str | None = None,
         height: int | str | None = None,
         image_format: str | None = None,
+        webhook: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -71,40 +80,51 @@ class TengrStyleDnaOperator(TengrBaseOperator):
         self.width = width
         self.height = height
         self.image_format = image_format
+        self.webhook = webhook
 
-    # ResumableJobMixin: the "job" is the generated image; its stored answer is reused while valid.
+    # ResumableJobMixin. The "job" is the generated image (V1: the answer itself, a dict, reused while
+    # its URL is valid) or the artwork that makes it (V2: its id, reconnected to like photo-pilot's).
     def submit_job(self, context: Context) -> JsonValue:
-        """Generate the image; the answer itself (URL, expiry, credits) is what a retry reuses."""
-        image = self.hook.generate_style_dna(cast("StyleDnaRequest", self.build_request()))
+        """Ask for the image; V1's answer, or V2's artwork id, is what a retry reuses."""
+        answer = self.hook.submit_style_dna(cast("StyleDnaRequest", self.build_request()))
+        if isinstance(answer, Artwork):
+            self.log.info("Created tengr.ai style-dna artwork %s (%s)", answer.id, answer.status.value)
+            note_unknown_status(answer, set(), self.log)
+            self._artwork = answer
+            return answer.id
+        credits = "unknown" if answer.credits_used is None else f"{answer.credits_used:g}"
         self.log.info(
-            "Generated style-dna image (%g credits), URL valid until %s",
-            image.credits_used,
-            image.expires_at.isoformat(),
+            "Generated style-dna image (%s credits), URL valid until %s",
+            credits,
+            answer.expires_at.isoformat(),
         )
-        return image.to_api()
+        return answer.to_api()
 
     def get_job_status(self, external_id: JsonValue, context: Context) -> str:
-        """``succeeded`` while the stored URL is still valid, else ``expired`` (generate again)."""
-        image = StyleDnaImage.model_validate(external_id)
-        expires_at = (
-            image.expires_at if image.expires_at.tzinfo else image.expires_at.replace(tzinfo=timezone.utc)
-        )
-        return "succeeded" if expires_at - _EXPIRY_MARGIN > datetime.now(timezone.utc) else "expired"
+        """V1: ``succeeded`` while the stored URL is still valid, else ``expired``; V2: the artwork's."""
+        if not isinstance(external_id, dict):
+            return super().get_job_status(external_id, context)
+        return "succeeded" if _still_valid(StyleDnaImage.model_validate(external_id)) else "expired"
 
-    def is_job_active(self, status: str) -> bool:
-        """Style-dna never runs in the background."""
-        return False
-
-    def is_job_succeeded(self, status: str) -> bool:
-        """A stored image whose URL still works."""
-        return status == "succeeded"
-
-    def poll_until_complete(self, external_id: JsonValue, context: Context) -> None:
-        """Nothing to wait for: the image exists when the call returns."""
+    def poll_until_complete(self, external_id: JsonValue, context: Context) -> Any:
+        """V1: nothing to wait for, the image exists; V2: wait for the artwork, then read its image."""
+        if isinstance(external_id, dict):
+            return None
+        return super().poll_until_complete(external_id, context)
 
     def get_job_result(self, external_id: JsonValue, context: Context) -> dict[str, Any]:
-        """The answer, after the image was copied to ``output_path``."""
-        image = StyleDnaImage.model_validate(external_id)
+        """The image (the same shape under V1 and V2), after it was copied to ``output_path``."""
+        if isinstance(external_id, dict):
+            return self._store_image(StyleDnaImage.model_validate(external_id), context)
+        return super().get_job_result(external_id, context)
+
+    def _finish(self, artwork: Artwork, context: Context) -> dict[str, Any]:
+        """A finished V2 artwork (waited for here or in the triggerer) in the V1 answer's shape."""
+        if not artwork.status.is_success:
+            raise TengrArtworkFailedError(artwork.id, artwork.status.value)
+        return self._store_image(StyleDnaImage.from_artwork(artwork), context)
+
+    def _store_image(self, image: StyleDnaImage, context: Context) -> dict[str, Any]:
         self._push_result_url(context, image.image_url)
         result = image.to_api()
         copier = self._copier()
@@ -115,3 +135,11 @@ class TengrStyleDnaOperator(TengrBaseOperator):
             finally:
                 copier.close()
         return result
+
+
+def _still_valid(image: StyleDnaImage) -> bool:
+    """Whether a stored image's URL works long enough to copy it again."""
+    expires_at = (
+        image.expires_at if image.expires_at.tzinfo else image.expires_at.replace(tzinfo=timezone.utc)
+    )
+    return expires_at - _EXPIRY_MARGIN > datetime.now(timezone.utc)

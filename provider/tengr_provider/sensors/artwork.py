@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from tengr_provider import DEFAULT_CONN_ID
 from tengr_provider.exceptions import TengrArtworkFailedError
-from tengr_provider.hooks._wait import TRANSIENT_ERRORS
+from tengr_provider.hooks._wait import TRANSIENT_ERRORS, note_unknown_status
 from tengr_provider.hooks.tengr import TengrHook
 from tengr_provider.triggers.artwork import ArtworkWaitEvent
 from tengr_provider.triggers.deferral import default_deferrable, defer_artwork_wait
@@ -43,6 +43,7 @@ class TengrArtworkSensor(BaseSensorOperator):
         self.artwork_id = artwork_id
         self.tengr_conn_id = tengr_conn_id
         self.deferrable = default_deferrable() if deferrable is None else deferrable
+        self._unknown_seen: set[tuple[str, str]] = set()
 
     @cached_property
     def hook(self) -> TengrHook:
@@ -62,6 +63,7 @@ class TengrArtworkSensor(BaseSensorOperator):
                 "tengr.ai artwork %s: %s; will try again until the timeout", self.artwork_id, exc
             )
             return PokeReturnValue(is_done=False)
+        note_unknown_status(artwork, self._unknown_seen, self.log)
         if artwork.status.is_terminal and not artwork.status.is_success:
             raise TengrArtworkFailedError(artwork.id, artwork.status.value)
         if not artwork.status.is_success:

@@ -19,11 +19,13 @@ from http import HTTPStatus
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
+from tengr_provider.api_paths import API_VERSIONS, PATHS
 from tengr_provider.models import (
     LIST_LIMIT_MAX,
     NEGATIVE_PROMPT_WORD_LIMIT,
     PROMPT_WORD_LIMIT,
     UPSCALING_MAX_SOURCE_AREA,
+    ArtworkStatus,
     PhotoPilotRequest,
     StyleDnaRequest,
     TengrRequestValidationError,
@@ -124,13 +126,27 @@ class EmulatorApp:
         self._images = images
         self._stopping = stopping
         self._local_netlocs = local_netlocs
+        # Both API versions side by side, on the paths of the provider's own table, over one store.
+        # V2's creates are all asynchronous; V1's upscaling and style-dna answer at once.
+        asynchronous = {
+            "v1": {"upscaling": self._create_upscaling, "style-dna": self._generate_style_dna},
+            "v2": {"upscaling": self._create_upscaling_v2, "style-dna": self._generate_style_dna_v2},
+        }
+        routes: list[Route[Handler]] = []
+        for version in API_VERSIONS:
+            paths = PATHS[version]
+            routes += [
+                Route(("POST",), paths["photo-pilot"], self._create_photo_pilot, api=True),
+                Route(("POST",), paths["upscaling"], asynchronous[version]["upscaling"], api=True),
+                Route(("POST",), paths["style-dna"], asynchronous[version]["style-dna"], api=True),
+                Route(("GET",), paths["artworks"], self._list_artworks, api=True),
+                Route(("GET",), paths["artwork"], self._get_artwork, api=True),
+                Route(("POST",), paths["artwork-endpoint"], self._create_other_artwork, api=True),
+            ]
         self._router: Router[Handler] = Router(
             [
-                Route(("POST",), "/v1/artworks/photo-pilot", self._create_photo_pilot, api=True),
-                Route(("POST",), "/v1/artworks/upscaling", self._create_upscaling, api=True),
-                Route(("POST",), "/v1/style-dna/generate", self._generate_style_dna, api=True),
-                Route(("GET",), "/v1/artworks", self._list_artworks, api=True),
-                Route(("GET",), "/v1/artworks/{id}", self._get_artwork, api=True),
+                Route(("GET",), "/", self._root),
+                *routes,
                 Route(("GET", "HEAD"), FILES_PREFIX + "{name}", self._file),
                 Route(("GET", "HEAD"), SAMPLES_PREFIX + "{name}", self._sample),
                 Route(("GET",), "/_emulator/stats", self._stats_route),
@@ -163,7 +179,7 @@ class EmulatorApp:
     def _dispatch(
         self, request: Request, route: Route[Handler] | None, params: Mapping[str, str]
     ) -> Response:
-        if request.path == "/v1" or request.path.startswith("/v1/"):
+        if request.path.split("/")[1] in API_VERSIONS:
             fault = self._gateway_fault()
             if fault is not None:
                 return fault
@@ -227,16 +243,8 @@ class EmulatorApp:
 
     def _create_upscaling(self, request: Request, params: Mapping[str, str]) -> Response:
         body = self._parse(UpscalingRequest, request)
-        source = self._source_size(body.image_url, request)
-        if source.area > UPSCALING_MAX_SOURCE_AREA:
-            raise _RefusedError(
-                bad_request(
-                    [
-                        f"image_url (imageUrl): source image {source}={source.area} px exceeds "
-                        f"{UPSCALING_MAX_SOURCE_AREA} px (upscaling source cap)"
-                    ]
-                )
-            )
+        _refuse_webhook(body)
+        source = self._upscaling_source(body, request)
         self._spend_credit()
         size = upscaled_size(source, body.scale_factor)
         record = self._store.add_artwork(
@@ -247,7 +255,60 @@ class EmulatorApp:
             json_response(201, record.to_api(record.created, request.base_url))
         )
 
+    def _create_upscaling_v2(self, request: Request, params: Mapping[str, str]) -> Response:
+        """V2: an ``upscaling_v2`` artwork that moves starting → processing → succeeded (202)."""
+        body = self._parse(UpscalingRequest, request)
+        source = self._upscaling_source(body, request)
+        self._spend_credit()
+        outcome = self._faults.upscaling_outcome()
+        record = self._store.add_artwork(
+            "upscaling_v2",
+            body.to_api(),
+            ArtworkStatus.SUCCEEDED if outcome.is_success else outcome,
+            upscaled_size(source, body.scale_factor),
+            self._config.processing_seconds,
+        )
+        self._stats.created(record.id, record.artwork_type, iso_timestamp(record.created))
+        return json_response(202, record.to_api(record.created, request.base_url))
+
+    def _upscaling_source(self, body: UpscalingRequest, request: Request) -> Size:
+        source = self._source_size(body.image_url, request)
+        if source.area > UPSCALING_MAX_SOURCE_AREA:
+            raise _RefusedError(
+                bad_request(
+                    [
+                        f"image_url (imageUrl): source image {source}={source.area} px exceeds "
+                        f"{UPSCALING_MAX_SOURCE_AREA} px (upscaling source cap)"
+                    ]
+                )
+            )
+        return source
+
     def _generate_style_dna(self, request: Request, params: Mapping[str, str]) -> Response:
+        body = self._parse_style_dna(request)
+        _refuse_webhook(body)
+        self._spend_credit()
+        record = self._store.add_style_dna(style_dna_size(body), body.extension)
+        answer = record.to_api(request.base_url)
+        self._stats.created(record.id, "style_dna", iso_timestamp(record.created))
+        return self._after_synchronous_work(json_response(201, answer))
+
+    def _generate_style_dna_v2(self, request: Request, params: Mapping[str, str]) -> Response:
+        """V2: a ``style_dna`` artwork (202) whose one result is the image; see docs/api-versions.md."""
+        body = self._parse_style_dna(request)
+        self._spend_credit()
+        record = self._store.add_artwork(
+            "style_dna",
+            body.to_api(),
+            ArtworkStatus.SUCCEEDED,
+            style_dna_size(body),
+            self._config.processing_seconds,
+            result_format=body.extension,
+        )
+        self._stats.created(record.id, record.artwork_type, iso_timestamp(record.created))
+        return json_response(202, record.to_api(record.created, request.base_url))
+
+    def _parse_style_dna(self, request: Request) -> StyleDnaRequest:
         body = self._parse(StyleDnaRequest, request)
         if body.extension == "webp" and not webp_available():
             message = (
@@ -255,11 +316,38 @@ class EmulatorApp:
             )
             log.error(message)
             raise _RefusedError(nest_error(501, message, "Not Implemented"))
+        return body
+
+    def _create_other_artwork(self, request: Request, params: Mapping[str, str]) -> Response:
+        """Any other artwork endpoint (remove-background, ...): an artwork of the source's size (202).
+
+        The emulator checks only that the body is a JSON object naming an http(s) ``imageUrl``.
+        """
+        try:
+            data = json.loads(request.body)
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            return bad_request(["request body must be a JSON object"])
+        image_url = data.get("imageUrl")
+        if not isinstance(image_url, str) or not image_url.startswith(("http://", "https://")):
+            return bad_request(["imageUrl must be an http(s) URL"])
+        source = self._source_size(image_url, request)
         self._spend_credit()
-        record = self._store.add_style_dna(style_dna_size(body), body.extension)
-        answer = record.to_api(request.base_url)
-        self._stats.created(record.id, "style_dna", iso_timestamp(record.created))
-        return self._after_synchronous_work(json_response(201, answer))
+        record = self._store.add_artwork(
+            params["endpoint"].replace("-", "_"),
+            data,
+            self._faults.photo_pilot_outcome(),
+            source,
+            self._config.processing_seconds,
+        )
+        self._stats.created(record.id, record.artwork_type, iso_timestamp(record.created))
+        return json_response(202, record.to_api(record.created, request.base_url))
+
+    def _root(self, request: Request, params: Mapping[str, str]) -> Response:
+        """``GET /``: the API's metadata with its routes, as the Test button reads it."""
+        routes = [key for key in self._router.route_keys() if " /v" in key]
+        return json_response(200, {"name": "tengr.ai API (local emulator)", "routes": routes})
 
     def _get_artwork(self, request: Request, params: Mapping[str, str]) -> Response:
         record = self._store.artwork(params["id"])
@@ -363,6 +451,12 @@ class EmulatorApp:
         raise _RefusedError(
             bad_request([f"image_url (imageUrl): cannot download {url} (404 on this server)"])
         )
+
+
+def _refuse_webhook(body: StyleDnaRequest | UpscalingRequest) -> None:
+    """V1's synchronous calls have no webhook field: the API's whitelist refuses it."""
+    if body.webhook is not None:
+        raise _RefusedError(bad_request(["property webhook should not exist"]))
 
 
 def _snake_case_problems(model: type[_RequestT], data: dict[str, Any]) -> list[str]:

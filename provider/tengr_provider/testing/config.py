@@ -77,6 +77,9 @@ class EmulatorConfig:
     file_not_image_rate: float = _setting(0.0, "share of image downloads answered 200 with an HTML page")
     file_padding_bytes: int = _setting(0, "bytes of padding in a private chunk of every PNG result")
     file_chunked: bool = _setting(False, "send result images chunked, without Content-Length")
+    unknown_status: str | None = _setting(
+        None, "a status the provider does not know (say 'queued'), reported while artworks are in flight"
+    )
 
     def __post_init__(self) -> None:
         problems = [*self._share_problems(), *self._amount_problems()]
@@ -124,6 +127,8 @@ class EmulatorConfig:
             problems.append(f"results_per_artwork: must be >= 1, got {self.results_per_artwork}")
         if self.credits is not None and self.credits < 0:
             problems.append(f"credits: must be >= 0, got {self.credits}")
+        if self.unknown_status is not None and not self.unknown_status.strip():
+            problems.append("unknown_status: must not be empty (use None for the documented statuses)")
         if self.file_padding_bytes < 0:
             problems.append(f"file_padding_bytes: must be >= 0, got {self.file_padding_bytes}")
         return problems
@@ -136,11 +141,20 @@ class EmulatorConfig:
         return 1.0 if self.latency_rate is None else self.latency_rate
 
 
-def connection_json(base_url: str, api_key: str | None) -> str:
+def connection_json(base_url: str, api_key: str | None, api_version: str | None = None) -> str:
     """The ``AIRFLOW_CONN_TENGR_DEFAULT`` value that points the provider at an emulator.
 
     :param base_url: the emulator's URL.
     :param api_key: the key it expects; with ``None`` (any key accepted) the default key is used,
         because the provider refuses a connection without one.
+    :param api_version: the connection's ``api_version`` extra (the emulator serves both); ``None``
+        leaves it out, which means ``v1``.
     """
-    return json.dumps({"conn_type": "tengr", "host": base_url, "password": api_key or DEFAULT_API_KEY})
+    value: dict[str, object] = {
+        "conn_type": "tengr",
+        "host": base_url,
+        "password": api_key or DEFAULT_API_KEY,
+    }
+    if api_version is not None:
+        value["extra"] = {"api_version": api_version}
+    return json.dumps(value)

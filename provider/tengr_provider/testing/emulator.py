@@ -138,6 +138,10 @@ class TengrEmulator:
         """The value of ``AIRFLOW_CONN_TENGR_DEFAULT`` that points the provider here."""
         return connection_json(self.url, self.api_key)
 
+    def connection_json_for(self, api_version: str) -> str:
+        """:attr:`connection_json` with the ``api_version`` extra set (``v1`` or ``v2``)."""
+        return connection_json(self.url, self.api_key, api_version)
+
     def sample_image_url(self, name: str = "sample", *, width: int = 1024, height: int = 1024) -> str:
         """URL of a sample source image of the given size, served without auth.
 

@@ -57,6 +57,10 @@ class Router(Generic[_HandlerT]):
     def __init__(self, routes: list[Route[_HandlerT]]) -> None:
         self._routes = routes
 
+    def route_keys(self) -> list[str]:
+        """``METHOD template`` of every route, in order."""
+        return [f"{method} {route.template}" for route in self._routes for method in route.methods]
+
     def match(self, method: str, path: str) -> Match[_HandlerT]:
         """Route ``method`` ``path``; a known path with the wrong method is still named by its template."""
         if len(path) > 1:

@@ -57,6 +57,9 @@ class ArtworkRecord:
 
     :param outcome: the final status it will reach (drawn once, at creation).
     :param processing_seconds: time from creation to ``outcome``; 0 for synchronous upscaling.
+    :param in_flight_status: reported instead of ``starting``/``processing`` until the end (a status
+        the API might add), or ``None``.
+    :param result_format: ``png``, or style-dna's requested format.
     """
 
     id: str
@@ -67,12 +70,16 @@ class ArtworkRecord:
     size: Size
     result_count: int
     processing_seconds: float
+    in_flight_status: str | None = None
+    result_format: str = RESULT_FORMAT
 
     def status_at(self, now: float) -> ArtworkStatus:
         """``starting`` for the first fifth of the processing time, ``processing`` until it ends."""
         elapsed = now - self.created
         if elapsed >= self.processing_seconds:
             return self.outcome
+        if self.in_flight_status is not None:
+            return ArtworkStatus(self.in_flight_status)
         if elapsed < STARTING_SHARE * self.processing_seconds:
             return ArtworkStatus.STARTING
         return ArtworkStatus.PROCESSING
@@ -80,7 +87,7 @@ class ArtworkRecord:
     def result_files(self) -> list[ImageFile]:
         """The files a successful artwork serves, ``<id>_<n>.png`` with n from 0."""
         return [
-            ImageFile(f"{self.id}_{index}.{RESULT_FORMAT}", self.size, RESULT_FORMAT)
+            ImageFile(f"{self.id}_{index}.{self.result_format}", self.size, self.result_format)
             for index in range(self.result_count)
         ]
 
@@ -159,6 +166,7 @@ class ArtworkStore:
         outcome: ArtworkStatus,
         size: Size,
         processing_seconds: float,
+        result_format: str = RESULT_FORMAT,
     ) -> ArtworkRecord:
         """Create an artwork that reaches ``outcome`` after ``processing_seconds``."""
         record = ArtworkRecord(
@@ -170,6 +178,8 @@ class ArtworkStore:
             size=size,
             result_count=self._config.results_per_artwork if artwork_type == "photo_pilot" else 1,
             processing_seconds=processing_seconds,
+            in_flight_status=self._config.unknown_status if processing_seconds > 0 else None,
+            result_format=result_format,
         )
         with self._lock:
             self._forget_old(record.created)

@@ -7,6 +7,8 @@ import time
 from typing import Any
 
 import pytest
+from aioresponses import aioresponses
+from tests.helpers import BASE_URL
 
 from tengr_provider.exceptions import TengrNotFoundError, TengrRateLimitError, TengrServerError
 from tengr_provider.models import Artwork
@@ -196,7 +198,7 @@ async def test_the_deadline_ends_a_coalesced_wait_with_the_last_status(apis: dic
 
     assert [e["status"] for e in events] == ["timeout"]
     assert events[0]["artwork"]["status"] == "processing"
-    assert not pollers()
+    assert not pollers()  # the last wait left: the poller stopped at once
 
 
 def test_page_budget_covers_the_waits_plus_a_margin() -> None:
@@ -209,3 +211,20 @@ def test_coalesce_is_serialized_only_when_off() -> None:
     _, kwargs = TengrArtworkTrigger("a", coalesce=False).serialize()
     assert kwargs["coalesce"] is False
     assert TengrArtworkTrigger(**kwargs).coalesce is False
+
+
+async def test_through_the_async_hook_list_then_per_id_for_what_the_list_missed(
+    tengr_connection: str,
+) -> None:
+    mine = {"id": "mine", "status": "succeeded", "results": ["https://cdn.example/1.png"]}
+    others = [{"id": f"other{i}", "status": "done", "results": []} for i in range(3)]
+    with aioresponses() as http:
+        http.get(f"{BASE_URL}/v1/artworks?offset=0&limit={PAGE_LIMIT}", payload=others)
+        http.get(f"{BASE_URL}/v1/artworks/mine", payload=mine)
+
+        events = await events_of(TengrArtworkTrigger("mine", tengr_connection, end_time=time.time() + 30))
+
+        requests = sorted(str(url) for (_, url) in http.requests)
+    assert [e["status"] for e in events] == ["success"]
+    assert events[0]["artwork"]["results"] == ["https://cdn.example/1.png"]
+    assert requests == [f"{BASE_URL}/v1/artworks/mine", f"{BASE_URL}/v1/artworks?limit={PAGE_LIMIT}&offset=0"]

@@ -12,6 +12,9 @@ DEFAULT_API_KEY = "tengr-emulator-key"
 DEFAULT_RETENTION_SECONDS = 8 * 24 * 3600.0
 #: How long a style-dna image URL serves before it expires.
 DEFAULT_URL_TTL_SECONDS = 3600.0
+#: Orders ``GET /v1/artworks`` can list in: ``newest`` first (what the API does and the provider's
+#: status poller assumes), ``oldest`` first, or ``shuffled`` (a fresh seeded order on every call).
+LIST_ORDERS = ("newest", "oldest", "shuffled")
 
 
 def _setting(default: Any, help: str, **cli: Any) -> Any:
@@ -77,6 +80,9 @@ class EmulatorConfig:
     file_not_image_rate: float = _setting(0.0, "share of image downloads answered 200 with an HTML page")
     file_padding_bytes: int = _setting(0, "bytes of padding in a private chunk of every PNG result")
     file_chunked: bool = _setting(False, "send result images chunked, without Content-Length")
+    list_order: str = _setting(
+        "newest", "order of GET /v1/artworks: newest (as the API), oldest or shuffled (seeded, every call)"
+    )
 
     def __post_init__(self) -> None:
         problems = [*self._share_problems(), *self._amount_problems()]
@@ -124,6 +130,8 @@ class EmulatorConfig:
             problems.append(f"results_per_artwork: must be >= 1, got {self.results_per_artwork}")
         if self.credits is not None and self.credits < 0:
             problems.append(f"credits: must be >= 0, got {self.credits}")
+        if self.list_order not in LIST_ORDERS:
+            problems.append(f"list_order: must be one of {', '.join(LIST_ORDERS)}, got {self.list_order!r}")
         if self.file_padding_bytes < 0:
             problems.append(f"file_padding_bytes: must be >= 0, got {self.file_padding_bytes}")
         return problems

@@ -122,6 +122,10 @@ class StatusPoller:
                 break
         if not future.done():
             future.cancel()
+        if not self._waits and self._task is not None:
+            # Nobody waits: stop now rather than after a sleep that may be a long backoff.
+            _forget(self)
+            self._task.cancel()
 
     def _interval(self) -> float:
         return min(reg.wait.poll_interval for regs in self._waits.values() for reg in regs)

@@ -44,8 +44,10 @@ EXTRA_PAGES = 2
 MAX_BACKOFF_FACTOR = 8
 #: Per-id fallback reads in flight at once: bounded, so a wrong list order cannot burst thousands.
 FALLBACK_CONCURRENCY = 8
-#: The interval spread of one round, so the pollers of several triggerers do not run in lockstep.
-_SPREAD = (0.9, 1.1)
+#: Each wait (a per-id trigger's, or a poller's round) is the poll interval times a random factor from
+#: this range, so that waits deferred at once, or the pollers of several triggerers, do not poll in
+#: lockstep bursts.
+POLL_SPREAD = (0.9, 1.1)
 
 
 class PollerHook(Protocol):
@@ -152,7 +154,7 @@ class StatusPoller:
                         self._fail(artwork_id, exc)
                 if not self._waits:
                     break
-                await self._sleep(self._interval() * factor * random.uniform(*_SPREAD))
+                await self._sleep(self._interval() * factor * random.uniform(*POLL_SPREAD))
         finally:
             # No await between the last check and here: a register() after this starts a new poller.
             _forget(self)

@@ -20,7 +20,7 @@ from tengr_provider.exceptions import TengrArtworkFailedError
 from tengr_provider.hooks._wait import TRANSIENT_ERRORS, ArtworkWait
 from tengr_provider.hooks.tengr import TengrAsyncHook
 from tengr_provider.models import Artwork, ArtworkStatus
-from tengr_provider.triggers._poller import PollerKey, poller_for
+from tengr_provider.triggers._poller import POLL_SPREAD, PollerKey, poller_for
 from tengr_provider.version_compat import AirflowException
 
 #: What each final status means for the waiting task: one table, so the events cannot drift.
@@ -30,9 +30,6 @@ _OUTCOME: dict[ArtworkStatus, Literal["success", "error"]] = {
     ArtworkStatus.FAILED: "error",
     ArtworkStatus.CANCELED: "error",
 }
-#: Each wait is the poll interval times a random factor from this range, so that the thousands of
-#: triggers a mapped task defers at once do not poll in lockstep bursts.
-_POLL_SPREAD = (0.9, 1.1)
 
 
 class ArtworkWaitEvent(BaseModel):
@@ -216,7 +213,7 @@ class TengrArtworkTrigger(BaseTrigger):
                 else:
                     if wait.read(artwork):
                         return ArtworkWaitEvent.finished(artwork)
-                pause = wait.pause(random.uniform(*_POLL_SPREAD))
+                pause = wait.pause(random.uniform(*POLL_SPREAD))
                 if pause is None:
                     return ArtworkWaitEvent.timed_out(wait)
                 await asyncio.sleep(pause)

@@ -10,7 +10,13 @@ import pytest
 from aioresponses import aioresponses
 from tests.helpers import BASE_URL
 
-from tengr_provider.exceptions import TengrNotFoundError, TengrRateLimitError, TengrServerError
+from tengr_provider.exceptions import (
+    TengrApiError,
+    TengrAuthError,
+    TengrNotFoundError,
+    TengrRateLimitError,
+    TengrServerError,
+)
 from tengr_provider.models import Artwork
 from tengr_provider.triggers import _poller
 from tengr_provider.triggers._poller import PAGE_LIMIT, StatusPoller, page_budget
@@ -228,3 +234,26 @@ async def test_through_the_async_hook_list_then_per_id_for_what_the_list_missed(
     assert [e["status"] for e in events] == ["success"]
     assert events[0]["artwork"]["results"] == ["https://cdn.example/1.png"]
     assert requests == [f"{BASE_URL}/v1/artworks/mine", f"{BASE_URL}/v1/artworks?limit={PAGE_LIMIT}&offset=0"]
+
+
+async def test_a_401_on_the_list_ends_every_wait_with_its_message(apis: dict[str, FakeApi]) -> None:
+    apis["tengr_default"] = api = FakeApi({"a": ["processing"], "b": ["processing"]})
+    api.failures = [TengrAuthError(401, "Unauthorized", method="GET", path="/v1/artworks")]
+
+    results = await run_all(trigger("a"), trigger("b"))
+
+    assert [[e["status"] for e in events] for events in results] == [["error"], ["error"]]
+    assert all("Unauthorized" in events[0]["message"] for events in results)
+    assert api.calls == ["list 0"]
+
+
+async def test_a_list_answer_it_cannot_read_falls_back_to_per_id_reads(apis: dict[str, FakeApi]) -> None:
+    apis["tengr_default"] = api = FakeApi({"a": ["succeeded"]})
+    api.failures = [
+        TengrApiError(None, "unexpected answer, not a Artwork", method="GET", path="/v1/artworks")
+    ]
+
+    (events,) = await run_all(trigger("a"))
+
+    assert [e["status"] for e in events] == ["success"]
+    assert api.calls == ["list 0", "get a"]

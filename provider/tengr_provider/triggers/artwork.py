@@ -163,6 +163,9 @@ class TengrArtworkTrigger(BaseTrigger):
         """Poll until the artwork ends or the deadline passes; any exception becomes an error event.
 
         The waiting policy is the one of :mod:`tengr_provider.hooks._wait`, shared with poll mode.
+        ``CancelledError`` (task cleared, triggerer stopping, trigger moved) is not caught: it passes
+        through the coalesced wait's ``finally``, which unregisters from the poller. A ``GeneratorExit``
+        can only come at the ``yield``, after the wait has already unregistered.
         """
         try:
             event = await (self._wait_coalesced() if self.coalesce else self._wait())

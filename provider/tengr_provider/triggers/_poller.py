@@ -94,6 +94,8 @@ class StatusPoller:
         self._hook = hook
         self._log = logger
         self._waits: dict[str, list[_Registration]] = {}
+        #: Which artwork each registered future waits for, so unregistering is cheap.
+        self._ids: dict[asyncio.Future[Artwork], str] = {}
         self._task: asyncio.Task[None] | None = None
         self._failures = 0
         #: Calls made, by kind (``list``, ``get``), for benchmarks and tests.
@@ -108,20 +110,21 @@ class StatusPoller:
         """Add a wait; the future ends with the artwork once it is final, or with the wait's error."""
         future: asyncio.Future[Artwork] = asyncio.get_running_loop().create_future()
         self._waits.setdefault(wait.artwork_id, []).append(_Registration(wait, future))
+        self._ids[future] = wait.artwork_id
         if self._task is None:
             self._task = asyncio.get_running_loop().create_task(self._run())
         return future
 
     def unregister(self, future: asyncio.Future[Artwork]) -> None:
         """Drop the wait behind ``future`` (its trigger was cancelled, or it timed out)."""
-        for artwork_id, regs in list(self._waits.items()):
-            kept = [reg for reg in regs if reg.done is not future]
-            if len(kept) != len(regs):
-                if kept:
-                    self._waits[artwork_id] = kept
-                else:
-                    del self._waits[artwork_id]
-                break
+        artwork_id = self._ids.pop(future, None)
+        if artwork_id is not None:
+            # O(waits on this one artwork), not O(all waits): 10,000 triggers unregister in one burst.
+            kept = [reg for reg in self._waits.get(artwork_id, []) if reg.done is not future]
+            if kept:
+                self._waits[artwork_id] = kept
+            else:
+                self._waits.pop(artwork_id, None)
         if not future.done():
             future.cancel()
         if not self._waits and self._task is not None:

@@ -257,3 +257,19 @@ async def test_a_list_answer_it_cannot_read_falls_back_to_per_id_reads(apis: dic
 
     assert [e["status"] for e in events] == ["success"]
     assert api.calls == ["list 0", "get a"]
+
+
+async def test_the_hook_is_closed_even_when_the_last_wait_leaves_while_it_closes(
+    apis: dict[str, FakeApi],
+) -> None:
+    class SlowToClose(FakeApi):
+        async def close(self) -> None:
+            await asyncio.sleep(0.02)  # the waits resume and unregister meanwhile
+            self.closed += 1
+
+    apis["tengr_default"] = api = SlowToClose({"a": ["succeeded"], "b": ["succeeded"]})
+
+    await run_all(trigger("a"), trigger("b"))
+    await asyncio.sleep(0.05)
+
+    assert api.closed == 1

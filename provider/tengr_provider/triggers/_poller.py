@@ -97,6 +97,8 @@ class StatusPoller:
         #: Which artwork each registered future waits for, so unregistering is cheap.
         self._ids: dict[asyncio.Future[Artwork], str] = {}
         self._task: asyncio.Task[None] | None = None
+        #: Set once the poller is closing its hook: a cancel then would leave the session open.
+        self._stopping = False
         self._failures = 0
         #: Calls made, by kind (``list``, ``get``), for benchmarks and tests.
         self.calls: dict[str, int] = {"list": 0, "get": 0}
@@ -127,7 +129,7 @@ class StatusPoller:
                 self._waits.pop(artwork_id, None)
         if not future.done():
             future.cancel()
-        if not self._waits and self._task is not None:
+        if not self._waits and self._task is not None and not self._stopping:
             # Nobody waits: stop now rather than after a sleep that may be a long backoff.
             _forget(self)
             self._task.cancel()
@@ -161,6 +163,7 @@ class StatusPoller:
         finally:
             # No await between the last check and here: a register() after this starts a new poller.
             _forget(self)
+            self._stopping = True
             for regs in self._waits.values():
                 for reg in regs:
                     if not reg.done.done():

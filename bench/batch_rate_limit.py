@@ -1,8 +1,10 @@
 """Benchmark 3: a mapped batch of photo-pilot artworks against an API limited to R requests per second.
 
-Every artwork needs at least two API calls (create, then one read that finds it finished), so no
-client can finish N artworks faster than the limit allows: with the emulator's token bucket (R
-tokens a second, holding one second's worth) the lower bound is ``(2N - R) / R`` seconds. The
+With one read per artwork (create, then one read that finds it finished) no client can finish N
+artworks faster than the emulator's token bucket allows (R tokens a second, holding one second's
+worth): ``(2N - R) / R`` seconds. The triggers' shared status poller reads many artworks per list call,
+so the bound creations alone impose, ``(N - R) / R``, is what it can approach; both are reported, and
+the batch runs with the shared poller (as shipped) and with per-id polling (``coalesce=False``). The
 benchmark reports the makespan against that bound, the 429s the API answered, task failures and
 duplicate artworks (creations no task owns: a retried create that had in fact succeeded).
 
@@ -23,6 +25,7 @@ Two harnesses, same operator (``TengrPhotoPilotOperator(deferrable=True)``, the 
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -60,7 +63,9 @@ def lower_bound_seconds(calls: int, rate: float) -> float:
     return max(0.0, (calls - rate) / rate)
 
 
-def run_concurrent(base_url: str, artworks: int, slots: int, poll: float, deadline: float) -> dict[str, Any]:
+def run_concurrent(
+    base_url: str, artworks: int, slots: int, poll: float, deadline: float, *, coalesce: bool = True
+) -> dict[str, Any]:
     """N mapped task instances through ``slots`` worker threads and one triggerer loop."""
     from tengr_provider.operators import TengrPhotoPilotOperator
 
@@ -95,6 +100,8 @@ def run_concurrent(base_url: str, artworks: int, slots: int, poll: float, deadli
                 tally.finish(outcome.error or RuntimeError("finished without deferring"))
                 return
             deferral = outcome.deferral
+            if not coalesce:
+                deferral = dataclasses.replace(deferral, kwargs={**deferral.kwargs, "coalesce": False})
             triggerer.submit(deferral, lambda events: slots_pool.submit(resume, n, deferral, events))
         except Exception as error:
             tally.finish(error)
@@ -141,6 +148,7 @@ def _summary(
         if status.startswith("2")
     )
     bound = lower_bound_seconds(2 * artworks, rate)
+    creations_bound = lower_bound_seconds(artworks, rate)
     created = stats["artworksCreated"]
     return {
         "harness": name,
@@ -149,6 +157,10 @@ def _summary(
         **run,
         "lower_bound_seconds": bound,
         "makespan_over_bound": run["makespan_seconds"] / bound if bound else float("nan"),
+        "creations_bound_seconds": creations_bound,
+        "makespan_over_creations_bound": (
+            run["makespan_seconds"] / creations_bound if creations_bound else float("nan")
+        ),
         "calls_bound_seconds": lower_bound_seconds(ok_calls, rate),
         "api_calls": api_calls(stats),
         "api_calls_answered_2xx": ok_calls,
@@ -198,6 +210,14 @@ def _targets(results: list[dict[str, Any]]) -> dict[str, Any]:
             judged = target(
                 f"batch makespan <= 1.2x the rate-limit bound{suffix}", run["makespan_over_bound"], 1.2
             )
+            if n == 0:  # issue 15: the shared poller leaves (almost) only the creations to the limit
+                creations = target(
+                    "batch makespan <= 1.1x the bound creations alone impose",
+                    run["makespan_over_creations_bound"],
+                    1.1,
+                )
+                creations["met"] = creations["met"] and run["task_failures"] == 0
+                targets["makespan_creations"] = creations
             # Failed tasks never made their calls, so a makespan under the bound proves nothing then.
             judged["met"] = judged["met"] and run["task_failures"] == 0
             targets[f"makespan{key}"] = judged
@@ -224,25 +244,29 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.smoke:
         args.artworks, args.rate_limit, args.slots, args.processing_seconds, args.poll = 8, 8.0, 4, 0.3, 0.3
-        args.compare_max_retries, args.dag_test_artworks, args.dag_test_rate_limit = 30, 2, 20.0
+        args.compare_max_retries, args.dag_test_artworks, args.dag_test_rate_limit = 0, 2, 20.0
     deadline = 10 * lower_bound_seconds(2 * args.artworks, args.rate_limit) + 120
 
     # The hook logs a WARNING per retried 429 (thousands here); the table says how many there were.
     isolate_airflow("batch", log_level="ERROR")
     started = time.perf_counter()
     results = []
-    retry_settings: list[int | None] = [None]  # None: the connection as users create it
+    # (max_retries, coalesce); max_retries None: the connection as users create it
+    settings: list[tuple[int | None, bool]] = [(None, True), (None, False)]
     if args.compare_max_retries:
-        retry_settings.append(args.compare_max_retries)
-    for max_retries in retry_settings:
+        settings.append((args.compare_max_retries, True))
+    for max_retries, coalesce in settings:
         extra = {} if max_retries is None else {"max_retries": max_retries}
         label = "max_retries=5 (default)" if max_retries is None else f"max_retries={max_retries} (extra)"
         options = ("--processing-seconds", str(args.processing_seconds), "--rate-limit", str(args.rate_limit))
         with emulator_process(*options) as emulator:
             set_connections(emulator.url, **extra)
-            run = run_concurrent(emulator.url, args.artworks, args.slots, args.poll, deadline)
+            run = run_concurrent(
+                emulator.url, args.artworks, args.slots, args.poll, deadline, coalesce=coalesce
+            )
             stats = emulator.stats()
-        name = f"concurrent, {args.slots} slots, {label}"
+        poller = "shared poller" if coalesce else "per-id polling"
+        name = f"concurrent, {args.slots} slots, {poller}, {label}"
         results.append(_summary(name, args.artworks, args.rate_limit, stats, run))
     if args.dag_test_artworks > 0:
         results.append(
@@ -260,6 +284,8 @@ def main(argv: list[str] | None = None) -> None:
             "makespan s",
             "bound (2N-R)/R s",
             "makespan / bound",
+            "creations bound (N-R)/R s",
+            "makespan / creations bound",
             "429s",
             "2xx calls / artwork",
             "task failures",
@@ -273,6 +299,8 @@ def main(argv: list[str] | None = None) -> None:
                 r["makespan_seconds"],
                 r["lower_bound_seconds"],
                 r["makespan_over_bound"],
+                r["creations_bound_seconds"],
+                r["makespan_over_creations_bound"],
                 r["answers_429"],
                 r["api_calls_per_artwork_2xx"],
                 r["task_failures"],

@@ -104,6 +104,28 @@ def test_list_pages_with_offset_and_limit(api: Api) -> None:
     assert [artwork["id"] for artwork in page] == [ids[3], ids[2]]
 
 
+@pytest.mark.tengr_emulator(processing_seconds=0.3, list_order="oldest")
+def test_list_order_oldest_lists_oldest_first(api: Api) -> None:
+    ids = [api.photo_pilot().json()["id"] for _ in range(3)]
+
+    assert [artwork["id"] for artwork in api.get("/v1/artworks").json()] == ids
+
+
+@pytest.mark.tengr_emulator(processing_seconds=0.3, list_order="shuffled", seed=1)
+def test_list_order_shuffled_lists_every_artwork_in_another_order(api: Api) -> None:
+    ids = [api.photo_pilot().json()["id"] for _ in range(8)]
+
+    listed = [artwork["id"] for artwork in api.get("/v1/artworks").json()]
+
+    assert sorted(listed) == sorted(ids)
+    assert listed not in (ids, ids[::-1])
+
+
+def test_list_order_must_be_a_known_one() -> None:
+    with pytest.raises(ValueError, match="list_order: must be one of newest, oldest, shuffled"):
+        TengrEmulator(list_order="sideways")
+
+
 def test_list_defaults_to_ten(api: Api) -> None:
     for _ in range(12):
         api.upscale("https://images.example.com/a.png")

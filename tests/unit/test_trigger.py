@@ -85,7 +85,9 @@ async def test_one_event_per_final_status(
     monkeypatch: pytest.MonkeyPatch, no_sleep: list[float], status: str, outcome: str
 ) -> None:
     hook = scripted(monkeypatch, [artwork("starting"), artwork("processing"), artwork(status)])
-    events = await all_events(TengrArtworkTrigger(ARTWORK_ID, poll_interval=5, end_time=time.time() + 100))
+    events = await all_events(
+        TengrArtworkTrigger(ARTWORK_ID, poll_interval=5, end_time=time.time() + 100, coalesce=False)
+    )
     assert len(events) == 1
     assert events[0].payload["status"] == outcome
     assert events[0].payload["artwork"]["status"] == status
@@ -99,7 +101,9 @@ async def test_deadline_yields_timeout_with_last_seen_artwork(
     monkeypatch: pytest.MonkeyPatch, no_sleep: list[float]
 ) -> None:
     scripted(monkeypatch, [artwork("processing")])
-    events = await all_events(TengrArtworkTrigger(ARTWORK_ID, poll_interval=5, end_time=time.time() - 1))
+    events = await all_events(
+        TengrArtworkTrigger(ARTWORK_ID, poll_interval=5, end_time=time.time() - 1, coalesce=False)
+    )
     assert [e.payload["status"] for e in events] == ["timeout"]
     assert events[0].payload["artwork"]["status"] == "processing"
     assert "TengrArtworkSensor" in events[0].payload["message"]
@@ -107,7 +111,9 @@ async def test_deadline_yields_timeout_with_last_seen_artwork(
 
 async def test_never_sleeps_past_the_deadline(monkeypatch: pytest.MonkeyPatch, no_sleep: list[float]) -> None:
     scripted(monkeypatch, [artwork("processing"), artwork("done")])
-    await all_events(TengrArtworkTrigger(ARTWORK_ID, poll_interval=600, end_time=time.time() + 30))
+    await all_events(
+        TengrArtworkTrigger(ARTWORK_ID, poll_interval=600, end_time=time.time() + 30, coalesce=False)
+    )
     assert len(no_sleep) == 1
     assert 28 < no_sleep[0] <= 30
 
@@ -117,7 +123,9 @@ async def test_transient_failures_keep_polling(
 ) -> None:
     outage = TengrServerError(503, "down", method="GET", path="/v1/artworks/x")
     hook = scripted(monkeypatch, [outage, outage, artwork("succeeded")])
-    events = await all_events(TengrArtworkTrigger(ARTWORK_ID, poll_interval=2, end_time=time.time() + 100))
+    events = await all_events(
+        TengrArtworkTrigger(ARTWORK_ID, poll_interval=2, end_time=time.time() + 100, coalesce=False)
+    )
     assert [e.payload["status"] for e in events] == ["success"]
     assert hook.calls == 3
 
@@ -126,7 +134,7 @@ async def test_not_found_becomes_an_error_event_naming_the_artwork(
     monkeypatch: pytest.MonkeyPatch, no_sleep: list[float]
 ) -> None:
     scripted(monkeypatch, [TengrNotFoundError(404, "Artwork not found", method="GET", path="/v1/artworks/x")])
-    events = await all_events(TengrArtworkTrigger(ARTWORK_ID, end_time=time.time() + 100))
+    events = await all_events(TengrArtworkTrigger(ARTWORK_ID, end_time=time.time() + 100, coalesce=False))
     assert len(events) == 1
     assert events[0].payload["status"] == "error"
     assert events[0].payload["artwork"] == {"id": ARTWORK_ID}
@@ -136,14 +144,14 @@ async def test_not_found_becomes_an_error_event_naming_the_artwork(
 
 async def test_any_exception_becomes_an_error_event(monkeypatch: pytest.MonkeyPatch) -> None:
     scripted(monkeypatch, [RuntimeError("boom")])
-    events = await all_events(TengrArtworkTrigger(ARTWORK_ID))
+    events = await all_events(TengrArtworkTrigger(ARTWORK_ID, coalesce=False))
     assert [e.payload["status"] for e in events] == ["error"]
     assert "boom" in events[0].payload["message"]
 
 
 async def test_still_waiting_while_in_progress(monkeypatch: pytest.MonkeyPatch) -> None:
     scripted(monkeypatch, [artwork("processing")])
-    trigger = TengrArtworkTrigger(ARTWORK_ID, poll_interval=0.05, end_time=time.time() + 60)
+    trigger = TengrArtworkTrigger(ARTWORK_ID, poll_interval=0.05, end_time=time.time() + 60, coalesce=False)
     task = asyncio.ensure_future(trigger.run().__anext__())
     await asyncio.sleep(0.3)
     assert not task.done()
@@ -163,7 +171,9 @@ async def test_polls_the_api_through_the_async_hook(
     http.get(ARTWORK_URL, status=429, payload={"message": "slow down"}, headers={"Retry-After": "3"})
     http.get(ARTWORK_URL, payload=artwork("succeeded", results=["https://cdn.example/1.png"]))
     events = await all_events(
-        TengrArtworkTrigger(ARTWORK_ID, tengr_connection, poll_interval=4, end_time=time.time() + 100)
+        TengrArtworkTrigger(
+            ARTWORK_ID, tengr_connection, poll_interval=4, end_time=time.time() + 100, coalesce=False
+        )
     )
     assert [e.payload["status"] for e in events] == ["success"]
     assert events[0].payload["artwork"]["results"] == ["https://cdn.example/1.png"]
@@ -178,6 +188,6 @@ async def test_api_404_through_the_async_hook_is_an_error_event(
     http.get(
         re.compile(r".*/v1/artworks/.*"), status=404, payload={"message": "Not Found", "statusCode": 404}
     )
-    events = await all_events(TengrArtworkTrigger(ARTWORK_ID, tengr_connection))
+    events = await all_events(TengrArtworkTrigger(ARTWORK_ID, tengr_connection, coalesce=False))
     assert [e.payload["status"] for e in events] == ["error"]
     assert "HTTP 404" in events[0].payload["message"]

@@ -65,7 +65,7 @@ def test_poll_mode_waits_through_an_outage_that_outlasts_the_retries(
 async def test_the_trigger_waits_through_the_same_outage(
     async_api: aioresponses, no_sleep: list[float]
 ) -> None:
-    trigger = TengrArtworkTrigger(ARTWORK_ID, poll_interval=5, end_time=time.time() + 600)
+    trigger = TengrArtworkTrigger(ARTWORK_ID, poll_interval=5, end_time=time.time() + 600, coalesce=False)
 
     events = [event.payload async for event in trigger.run()]
 
@@ -96,7 +96,7 @@ async def test_the_trigger_ends_the_same_outage_at_the_deadline_with_a_timeout(
 ) -> None:
     with aioresponses() as mocked:
         mocked.get(ARTWORK_URL, status=503, payload=OUTAGE, repeat=True)
-        trigger = TengrArtworkTrigger(ARTWORK_ID, poll_interval=5, end_time=time.time())
+        trigger = TengrArtworkTrigger(ARTWORK_ID, poll_interval=5, end_time=time.time(), coalesce=False)
         events: list[dict[str, Any]] = [event.payload async for event in trigger.run()]
 
     assert [event["status"] for event in events] == ["timeout"]

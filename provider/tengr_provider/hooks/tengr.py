@@ -599,3 +599,8 @@ class TengrAsyncHook(_TengrHookBase):
         """Read one artwork's status and results."""
         call = _artwork_call(await self.get_settings(), artwork_id)
         return parse_response(Artwork, await self._call(call), call)
+
+    async def list_artworks(self, offset: int = 0, limit: int = 10) -> list[Artwork]:
+        """List the key's artworks, newest first (``limit`` 1..500), as :meth:`TengrHook.list_artworks`."""
+        call = _list_call(await self.get_settings(), offset, limit)
+        return _artworks_from(await self._call(call), call)

@@ -12,6 +12,9 @@ DEFAULT_API_KEY = "tengr-emulator-key"
 DEFAULT_RETENTION_SECONDS = 8 * 24 * 3600.0
 #: How long a style-dna image URL serves before it expires.
 DEFAULT_URL_TTL_SECONDS = 3600.0
+#: Orders ``GET /v1/artworks`` can list in: ``newest`` first (what the API does and the provider's
+#: status poller assumes), ``oldest`` first, or ``shuffled`` (a fresh seeded order on every call).
+LIST_ORDERS = ("newest", "oldest", "shuffled")
 
 
 def _setting(default: Any, help: str, **cli: Any) -> Any:
@@ -80,6 +83,9 @@ class EmulatorConfig:
     unknown_status: str | None = _setting(
         None, "a status the provider does not know (say 'queued'), reported while artworks are in flight"
     )
+    list_order: str = _setting(
+        "newest", "order of the artworks list: newest (as the API), oldest or shuffled (seeded, every call)"
+    )
 
     def __post_init__(self) -> None:
         problems = [*self._share_problems(), *self._amount_problems()]
@@ -129,6 +135,8 @@ class EmulatorConfig:
             problems.append(f"credits: must be >= 0, got {self.credits}")
         if self.unknown_status is not None and not self.unknown_status.strip():
             problems.append("unknown_status: must not be empty (use None for the documented statuses)")
+        if self.list_order not in LIST_ORDERS:
+            problems.append(f"list_order: must be one of {', '.join(LIST_ORDERS)}, got {self.list_order!r}")
         if self.file_padding_bytes < 0:
             problems.append(f"file_padding_bytes: must be >= 0, got {self.file_padding_bytes}")
         return problems

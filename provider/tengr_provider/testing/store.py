@@ -7,6 +7,7 @@ serves are all computed from its creation time and the clock, the way a client o
 from __future__ import annotations
 
 import itertools
+import random
 import threading
 import time
 import uuid
@@ -141,6 +142,7 @@ class ArtworkStore:
         self._artworks: dict[str, ArtworkRecord] = {}
         self._style_dna: dict[str, StyleDnaRecord] = {}
         self._credits = config.credits
+        self._list_rng = random.Random(config.seed)
 
     @property
     def credits_remaining(self) -> int | None:
@@ -219,10 +221,17 @@ class ArtworkStore:
         return record
 
     def page(self, offset: int, limit: int) -> list[ArtworkRecord]:
-        """Artworks within retention, newest first, as ``GET /v1/artworks`` pages them."""
+        """Artworks within retention in the configured ``list_order`` (newest first, as the API),
+        as ``GET /v1/artworks`` pages them."""
         cutoff = self.clock() - self._config.retention_seconds
+        order = self._config.list_order
         with self._lock:
-            visible = (record for record in reversed(self._artworks.values()) if record.created >= cutoff)
+            if order == "shuffled":
+                records = [record for record in self._artworks.values() if record.created >= cutoff]
+                self._list_rng.shuffle(records)
+                return records[offset : offset + limit]
+            ordered = self._artworks.values() if order == "oldest" else reversed(self._artworks.values())
+            visible = (record for record in ordered if record.created >= cutoff)
             return list(itertools.islice(visible, offset, offset + limit))
 
     def image_file(self, name: str) -> ImageFile | None:

@@ -20,6 +20,7 @@ from tengr_provider.exceptions import TengrArtworkFailedError
 from tengr_provider.hooks._wait import TRANSIENT_ERRORS, ArtworkWait
 from tengr_provider.hooks.tengr import TengrAsyncHook
 from tengr_provider.models import Artwork, ArtworkStatus
+from tengr_provider.triggers._poller import POLL_SPREAD, PollerKey, poller_for
 from tengr_provider.version_compat import AirflowException
 
 #: What each final status means for the waiting task: one table, so the events cannot drift.
@@ -29,9 +30,6 @@ _OUTCOME: dict[ArtworkStatus, Literal["success", "error"]] = {
     ArtworkStatus.FAILED: "error",
     ArtworkStatus.CANCELED: "error",
 }
-#: Each wait is the poll interval times a random factor from this range, so that the thousands of
-#: triggers a mapped task defers at once do not poll in lockstep bursts.
-_POLL_SPREAD = (0.9, 1.1)
 
 
 class ArtworkWaitEvent(BaseModel):
@@ -109,7 +107,12 @@ class ArtworkWaitEvent(BaseModel):
 
 
 class TengrArtworkTrigger(BaseTrigger):
-    """Poll ``GET /v1/artworks/{id}`` until the artwork ends, then yield exactly one event.
+    """Wait until the artwork ends, then yield exactly one event.
+
+    By default the wait joins the event loop's shared status poller for the connection
+    (:mod:`tengr_provider.triggers._poller`), which reads pages of the artworks list for every
+    waiting trigger at once and reads an artwork by id only when the list did not show it; with
+    ``coalesce=False`` the trigger reads its artwork by id itself (``api_paths`` ``artwork``).
 
     The event is ``{"status": "success" | "error" | "timeout", "artwork": {...}, "message": str}``,
     where ``artwork`` is the API's JSON (at least its ``id``). The trigger only reads: it never creates
@@ -119,6 +122,7 @@ class TengrArtworkTrigger(BaseTrigger):
     :param tengr_conn_id: the connection to read it with (the key itself is never serialized).
     :param poll_interval: seconds between reads.
     :param end_time: absolute deadline (epoch seconds), so a triggerer restart does not restart the clock.
+    :param coalesce: share the loop's status poller (default); False polls this artwork on its own.
     """
 
     def __init__(
@@ -127,24 +131,30 @@ class TengrArtworkTrigger(BaseTrigger):
         tengr_conn_id: str = DEFAULT_CONN_ID,
         poll_interval: float = 10,
         end_time: float | None = None,
+        coalesce: bool = True,
     ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self.artwork_id = artwork_id
         self.tengr_conn_id = tengr_conn_id
         self.poll_interval = poll_interval
         self.end_time = end_time if end_time is not None else time.time() + 3600
+        self.coalesce = coalesce
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
-        """Classpath and keyword arguments: plain values, no secrets."""
-        return (
-            f"{type(self).__module__}.{type(self).__qualname__}",
-            {
-                "artwork_id": self.artwork_id,
-                "tengr_conn_id": self.tengr_conn_id,
-                "poll_interval": self.poll_interval,
-                "end_time": self.end_time,
-            },
-        )
+        """Classpath and keyword arguments: plain values, no secrets.
+
+        ``coalesce`` is written only when it is off, so a trigger with the default serializes as before
+        and an older provider can still load it.
+        """
+        kwargs: dict[str, Any] = {
+            "artwork_id": self.artwork_id,
+            "tengr_conn_id": self.tengr_conn_id,
+            "poll_interval": self.poll_interval,
+            "end_time": self.end_time,
+        }
+        if not self.coalesce:
+            kwargs["coalesce"] = False
+        return f"{type(self).__module__}.{type(self).__qualname__}", kwargs
 
     def _hook(self) -> TengrAsyncHook:
         return TengrAsyncHook(self.tengr_conn_id)
@@ -153,12 +163,41 @@ class TengrArtworkTrigger(BaseTrigger):
         """Poll until the artwork ends or the deadline passes; any exception becomes an error event.
 
         The waiting policy is the one of :mod:`tengr_provider.hooks._wait`, shared with poll mode.
+        ``CancelledError`` (task cleared, triggerer stopping, trigger moved) is not caught: it passes
+        through the coalesced wait's ``finally``, which unregisters from the poller. A ``GeneratorExit``
+        can only come at the ``yield``, after the wait has already unregistered.
         """
         try:
-            event = await self._wait()
+            event = await (self._wait_coalesced() if self.coalesce else self._wait())
         except Exception as exc:
             event = ArtworkWaitEvent.failed(self.artwork_id, exc)
         yield TriggerEvent(event.model_dump())  # type: ignore[no-untyped-call]
+
+    async def _wait_coalesced(self) -> ArtworkWaitEvent:
+        """Register with the shared poller and wait for its answer or the deadline.
+
+        The ``finally`` unregisters on every way out, including the ``CancelledError`` of a cleared
+        task, a triggerer shutting down or a trigger moved elsewhere, so the poller stops asking for
+        artworks nobody waits for (and stops altogether when nobody waits).
+        """
+        wait = ArtworkWait(
+            self.artwork_id,
+            deadline=self.end_time,
+            poll_interval=self.poll_interval,
+            clock=time.time,
+            logger=self.log,
+        )
+        poller = poller_for(PollerKey(self.tengr_conn_id), self._hook, self.log)
+        done = poller.register(wait)
+        try:
+            remaining = self.end_time - time.time()
+            if remaining > 0:
+                await asyncio.wait({done}, timeout=remaining)
+            if not done.done():
+                return ArtworkWaitEvent.timed_out(wait)
+            return ArtworkWaitEvent.finished(done.result())
+        finally:
+            poller.unregister(done)
 
     async def _wait(self) -> ArtworkWaitEvent:
         async with self._hook() as hook:
@@ -177,7 +216,7 @@ class TengrArtworkTrigger(BaseTrigger):
                 else:
                     if wait.read(artwork):
                         return ArtworkWaitEvent.finished(artwork)
-                pause = wait.pause(random.uniform(*_POLL_SPREAD))
+                pause = wait.pause(random.uniform(*POLL_SPREAD))
                 if pause is None:
                     return ArtworkWaitEvent.timed_out(wait)
                 await asyncio.sleep(pause)

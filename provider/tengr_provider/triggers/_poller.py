@@ -1,0 +1,252 @@
+"""One status poller per event loop and connection, shared by every waiting trigger.
+
+Why: one artwork read (``GET /<version>/artworks/{id}``) per waiting artwork per interval spends a
+rate-limited account's calls on asking "done yet?" (10,000 waits = 10,000 calls per interval). The
+list endpoint answers for up to 500 artworks in one call, so the poller reads pages of it instead and
+resolves every wait it sees.
+
+How a round goes:
+
+1. Read pages of the artworks list (``GET /<version>/artworks?offset&limit``, limit 500) until every
+   registered id has been seen, a short page ends the list, or the page budget (:func:`page_budget`)
+   is spent. The budget rests on the API listing **newest first**: the artworks waited for were
+   created moments ago, so they sit on the first pages. Correctness does not depend on that order,
+   only the call count does.
+2. Read each registered id the list did not show, one by one (the artwork read). So a wait ends
+   correctly whatever the list's order; when the order is not the assumed one this costs one call per
+   id, as polling each id would.
+
+A 429, 5xx or connection failure that outlasts the hook's retries ends the round for everyone, and the
+next round comes later (doubling up to :data:`MAX_BACKOFF_FACTOR` intervals): backoff applies to the
+poller as a whole, not to each wait. Any other failure of one id's read ends that id's wait only
+(a 404, say); a list answer we cannot read falls back to the per-id reads. A status the poller does not
+know is "still in flight". The poller stops, and closes its hook, when nobody waits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import random
+import weakref
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from tengr_provider.exceptions import TengrApiError
+from tengr_provider.hooks._wait import TRANSIENT_ERRORS, ArtworkWait
+from tengr_provider.models import Artwork
+
+#: Items per list call: the API's maximum.
+PAGE_LIMIT = 500
+#: Pages read beyond the ones the registered ids fill, for artworks created meanwhile by others.
+EXTRA_PAGES = 2
+#: After failing rounds the next one waits up to this many intervals.
+MAX_BACKOFF_FACTOR = 8
+#: Per-id fallback reads in flight at once: bounded, so a wrong list order cannot burst thousands.
+FALLBACK_CONCURRENCY = 8
+#: Each wait (a per-id trigger's, or a poller's round) is the poll interval times a random factor from
+#: this range, so that waits deferred at once, or the pollers of several triggerers, do not poll in
+#: lockstep bursts.
+POLL_SPREAD = (0.9, 1.1)
+
+
+class PollerHook(Protocol):
+    """What the poller needs of :class:`~tengr_provider.hooks.tengr.TengrAsyncHook`."""
+
+    async def list_artworks(self, offset: int = 0, limit: int = 10) -> list[Artwork]: ...
+
+    async def get_artwork(self, artwork_id: str) -> Artwork: ...
+
+    async def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class PollerKey:
+    """What makes two waits share a poller: the connection.
+
+    A trigger's connection id fixes everything its reads depend on (base URL, API key and the
+    ``api_version`` extra, hence the paths), so waits of one id can share one list call.
+    """
+
+    conn_id: str
+
+
+def page_budget(waiting: int) -> int:
+    """List pages one round may read: enough for ``waiting`` newest artworks plus :data:`EXTRA_PAGES`."""
+    return math.ceil(waiting / PAGE_LIMIT) + EXTRA_PAGES
+
+
+@dataclass
+class _Registration:
+    wait: ArtworkWait
+    done: asyncio.Future[Artwork]
+
+
+class StatusPoller:
+    """Resolve the registered waits of one connection with as few API calls as the list allows.
+
+    Use :func:`poller_for` to get the loop's poller for a key; :meth:`register` returns a future that
+    ends with the final artwork (or the exception that ended this wait), and :meth:`unregister` drops a
+    wait whose trigger was cancelled.
+    """
+
+    #: How the poller sleeps between rounds; tests replace it.
+    _sleep: Callable[[float], Awaitable[None]] = staticmethod(asyncio.sleep)
+
+    def __init__(self, key: PollerKey, hook: PollerHook, logger: Any) -> None:
+        self.key = key
+        self._hook = hook
+        self._log = logger
+        self._waits: dict[str, list[_Registration]] = {}
+        #: Which artwork each registered future waits for, so unregistering is cheap.
+        self._ids: dict[asyncio.Future[Artwork], str] = {}
+        self._task: asyncio.Task[None] | None = None
+        #: Set once the poller is closing its hook: a cancel then would leave the session open.
+        self._stopping = False
+        self._failures = 0
+        #: Calls made, by kind (``list``, ``get``), for benchmarks and tests.
+        self.calls: dict[str, int] = {"list": 0, "get": 0}
+
+    @property
+    def waiting(self) -> int:
+        """How many waits are registered."""
+        return sum(len(regs) for regs in self._waits.values())
+
+    def register(self, wait: ArtworkWait) -> asyncio.Future[Artwork]:
+        """Add a wait; the future ends with the artwork once it is final, or with the wait's error."""
+        future: asyncio.Future[Artwork] = asyncio.get_running_loop().create_future()
+        self._waits.setdefault(wait.artwork_id, []).append(_Registration(wait, future))
+        self._ids[future] = wait.artwork_id
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run())
+        return future
+
+    def unregister(self, future: asyncio.Future[Artwork]) -> None:
+        """Drop the wait behind ``future`` (its trigger was cancelled, or it timed out)."""
+        artwork_id = self._ids.pop(future, None)
+        if artwork_id is not None:
+            # O(waits on this one artwork), not O(all waits): 10,000 triggers unregister in one burst.
+            kept = [reg for reg in self._waits.get(artwork_id, []) if reg.done is not future]
+            if kept:
+                self._waits[artwork_id] = kept
+            else:
+                self._waits.pop(artwork_id, None)
+        if not future.done():
+            future.cancel()
+        if not self._waits and self._task is not None and not self._stopping:
+            # Nobody waits: stop now rather than after a sleep that may be a long backoff.
+            _forget(self)
+            self._task.cancel()
+
+    def _interval(self) -> float:
+        return min(reg.wait.poll_interval for regs in self._waits.values() for reg in regs)
+
+    async def _run(self) -> None:
+        try:
+            while self._waits:
+                factor = 1.0
+                try:
+                    await self._round()
+                    self._failures = 0
+                except TRANSIENT_ERRORS as exc:
+                    self._failures += 1
+                    factor = min(2.0**self._failures, MAX_BACKOFF_FACTOR)
+                    self._log.warning(
+                        "tengr.ai status poller (%s, %d waits): %s; next round in %g intervals",
+                        self.key.conn_id,
+                        self.waiting,
+                        exc,
+                        factor,
+                    )
+                except Exception as exc:  # a 401/403 on the list: no wait can go on
+                    for artwork_id in list(self._waits):
+                        self._fail(artwork_id, exc)
+                if not self._waits:
+                    break
+                await self._sleep(self._interval() * factor * random.uniform(*POLL_SPREAD))
+        finally:
+            # No await between the last check and here: a register() after this starts a new poller.
+            _forget(self)
+            self._stopping = True
+            for regs in self._waits.values():
+                for reg in regs:
+                    if not reg.done.done():
+                        reg.done.set_exception(RuntimeError("the tengr.ai status poller stopped"))
+            await self._hook.close()
+
+    async def _round(self) -> None:
+        unseen = set(self._waits)
+        budget = page_budget(len(unseen))
+        offset = 0
+        for _ in range(budget):
+            if not unseen:
+                break
+            self.calls["list"] += 1
+            try:
+                page = await self._hook.list_artworks(offset, PAGE_LIMIT)
+            except TengrApiError as exc:
+                if isinstance(exc, TRANSIENT_ERRORS) or exc.status_code is not None:
+                    raise  # transient: the whole round backs off; 4xx: fails every wait below
+                self._log.warning("tengr.ai status poller: list unreadable (%s); reading ids one by one", exc)
+                break
+            for artwork in page:
+                if artwork.id in unseen:
+                    unseen.discard(artwork.id)
+                    self._resolve(artwork)
+            if len(page) < PAGE_LIMIT:
+                break
+            offset += PAGE_LIMIT
+        await self._read_one_by_one([artwork_id for artwork_id in unseen if artwork_id in self._waits])
+
+    async def _read_one_by_one(self, artwork_ids: list[str]) -> None:
+        for start in range(0, len(artwork_ids), FALLBACK_CONCURRENCY):
+            chunk = artwork_ids[start : start + FALLBACK_CONCURRENCY]
+            self.calls["get"] += len(chunk)
+            results = await asyncio.gather(
+                *(self._hook.get_artwork(i) for i in chunk), return_exceptions=True
+            )
+            transient: BaseException | None = None
+            for artwork_id, result in zip(chunk, results, strict=True):
+                if isinstance(result, Artwork):
+                    self._resolve(result)
+                elif isinstance(result, TRANSIENT_ERRORS):
+                    transient = result
+                elif isinstance(result, Exception):
+                    self._fail(artwork_id, result)
+                elif isinstance(result, BaseException):
+                    raise result
+            if transient is not None:
+                raise transient
+
+    def _resolve(self, artwork: Artwork) -> None:
+        for reg in self._waits.get(artwork.id, []):
+            if reg.wait.read(artwork) and not reg.done.done():
+                reg.done.set_result(artwork)
+        if artwork.status.is_terminal:
+            self._waits.pop(artwork.id, None)
+
+    def _fail(self, artwork_id: str, exc: Exception) -> None:
+        for reg in self._waits.pop(artwork_id, []):
+            if not reg.done.done():
+                reg.done.set_exception(exc)
+
+
+_POLLERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[PollerKey, StatusPoller]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def poller_for(key: PollerKey, hook_factory: Callable[[], PollerHook], logger: Any) -> StatusPoller:
+    """The running loop's poller for ``key``, made (with a hook from ``hook_factory``) if none runs."""
+    pollers = _POLLERS.setdefault(asyncio.get_running_loop(), {})
+    poller = pollers.get(key)
+    if poller is None:
+        poller = pollers[key] = StatusPoller(key, hook_factory(), logger)
+    return poller
+
+
+def _forget(poller: StatusPoller) -> None:
+    for pollers in _POLLERS.values():
+        if pollers.get(poller.key) is poller:
+            del pollers[poller.key]

@@ -1,0 +1,275 @@
+"""The shared status poller: one list call answers many waits; the per-id fallback keeps each correct."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import pytest
+from aioresponses import aioresponses
+from tests.helpers import BASE_URL
+
+from tengr_provider.exceptions import (
+    TengrApiError,
+    TengrAuthError,
+    TengrNotFoundError,
+    TengrRateLimitError,
+    TengrServerError,
+)
+from tengr_provider.models import Artwork
+from tengr_provider.triggers import _poller
+from tengr_provider.triggers._poller import PAGE_LIMIT, StatusPoller, page_budget
+from tengr_provider.triggers.artwork import TengrArtworkTrigger
+
+INTERVAL = 0.01
+
+
+class FakeApi:
+    """An account's artworks; each read advances an artwork by one status step."""
+
+    def __init__(self, steps: dict[str, list[str]], *, listed: bool = True) -> None:
+        self.steps = steps
+        self.reads: dict[str, int] = {}
+        self.listed = listed
+        self.calls: list[str] = []
+        self.failures: list[Exception] = []
+        self.closed = 0
+
+    def _read(self, artwork_id: str) -> Artwork:
+        n = self.reads.get(artwork_id, 0)
+        self.reads[artwork_id] = n + 1
+        steps = self.steps[artwork_id]
+        return Artwork.model_validate({"id": artwork_id, "status": steps[min(n, len(steps) - 1)]})
+
+    async def list_artworks(self, offset: int = 0, limit: int = 10) -> list[Artwork]:
+        self.calls.append(f"list {offset}")
+        if self.failures:
+            raise self.failures.pop(0)
+        if not self.listed:
+            return []
+        ids = list(self.steps)[offset : offset + limit]
+        return [self._read(artwork_id) for artwork_id in ids]
+
+    async def get_artwork(self, artwork_id: str) -> Artwork:
+        self.calls.append(f"get {artwork_id}")
+        if artwork_id not in self.steps:
+            raise TengrNotFoundError(
+                404, "Artwork not found", method="GET", path=f"/v1/artworks/{artwork_id}"
+            )
+        return self._read(artwork_id)
+
+    async def close(self) -> None:
+        self.closed += 1
+
+
+@pytest.fixture
+def apis(monkeypatch: pytest.MonkeyPatch) -> dict[str, FakeApi]:
+    """Fake APIs by connection id, handed to the poller through the trigger's hook factory."""
+    by_conn: dict[str, FakeApi] = {}
+    monkeypatch.setattr(TengrArtworkTrigger, "_hook", lambda self: by_conn[self.tengr_conn_id])
+    return by_conn
+
+
+def trigger(artwork_id: str, conn: str = "tengr_default", **kwargs: Any) -> TengrArtworkTrigger:
+    kwargs.setdefault("end_time", time.time() + 30)
+    return TengrArtworkTrigger(artwork_id, conn, poll_interval=INTERVAL, **kwargs)
+
+
+async def events_of(t: TengrArtworkTrigger) -> list[dict[str, Any]]:
+    return [event.payload async for event in t.run()]
+
+
+async def run_all(*triggers: TengrArtworkTrigger) -> list[list[dict[str, Any]]]:
+    return list(await asyncio.gather(*(events_of(t) for t in triggers)))
+
+
+def pollers() -> dict[Any, StatusPoller]:
+    return _poller._POLLERS.get(asyncio.get_running_loop(), {})
+
+
+async def test_one_list_call_answers_every_registered_wait(apis: dict[str, FakeApi]) -> None:
+    ids = [f"a{i}" for i in range(20)]
+    apis["tengr_default"] = api = FakeApi({i: ["processing", "succeeded"] for i in ids})
+
+    results = await run_all(*(trigger(i) for i in ids))
+
+    assert [[e["status"] for e in events] for events in results] == [["success"]] * len(ids)
+    assert [events[0]["artwork"]["id"] for events in results] == ids
+    assert all(call.startswith("list") for call in api.calls)
+    assert len(api.calls) <= 3  # a round or two for 20 waits, never one call per wait
+    assert api.closed == 1
+    assert not pollers()
+
+
+async def test_ids_the_list_does_not_show_are_read_one_by_one(apis: dict[str, FakeApi]) -> None:
+    apis["tengr_default"] = api = FakeApi({"a": ["processing", "done"], "b": ["failed"]}, listed=False)
+
+    results = await run_all(trigger("a"), trigger("b"))
+
+    assert [[e["status"] for e in events] for events in results] == [["success"], ["error"]]
+    assert api.calls.count("get a") == 2
+    assert api.calls.count("get b") == 1
+    assert "list 0" in api.calls
+
+
+async def test_a_404_ends_only_that_wait(apis: dict[str, FakeApi]) -> None:
+    apis["tengr_default"] = FakeApi({"a": ["processing", "succeeded"]})
+
+    results = await run_all(trigger("a"), trigger("missing"))
+
+    assert results[0][0]["status"] == "success"
+    assert results[1][0]["status"] == "error"
+    assert "Artwork not found" in results[1][0]["message"]
+
+
+async def test_a_cancelled_trigger_unregisters_and_the_poller_stops(apis: dict[str, FakeApi]) -> None:
+    apis["tengr_default"] = api = FakeApi({"a": ["processing"], "b": ["processing"]})
+    task_a = asyncio.ensure_future(events_of(trigger("a")))
+    task_b = asyncio.ensure_future(events_of(trigger("b")))
+    await asyncio.sleep(0.05)
+    (poller,) = pollers().values()
+    assert poller.waiting == 2
+
+    task_a.cancel()
+    await asyncio.sleep(0.03)
+    assert poller.waiting == 1
+    calls = len(api.calls)
+    await asyncio.sleep(0.05)
+    assert "get a" not in api.calls[calls:]
+
+    task_b.cancel()
+    await asyncio.sleep(0.05)
+    assert not pollers()
+    assert api.closed == 1
+    calls = len(api.calls)
+    await asyncio.sleep(0.05)
+    assert len(api.calls) == calls  # nobody waits: no more calls
+    for task in (task_a, task_b):
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+
+async def test_backoff_on_429_and_5xx_applies_to_the_poller_as_a_whole(
+    apis: dict[str, FakeApi], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    apis["tengr_default"] = api = FakeApi({f"a{i}": ["processing", "done"] for i in range(10)})
+    api.failures = [
+        TengrRateLimitError(429, "slow down", method="GET", path="/v1/artworks"),
+        TengrServerError(503, "down", method="GET", path="/v1/artworks"),
+    ]
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        await asyncio.sleep(0)
+
+    monkeypatch.setattr(StatusPoller, "_sleep", staticmethod(sleep))
+
+    results = await run_all(*(trigger(f"a{i}") for i in range(10)))
+
+    assert all(events[0]["status"] == "success" for events in results)
+    assert api.calls[:3] == ["list 0", "list 0", "list 0"]  # one call per round, not one per wait
+    assert not any(call.startswith("get") for call in api.calls)
+    assert 2 * INTERVAL * 0.9 <= slept[0] <= 2 * INTERVAL * 1.1  # doubled after one failing round
+    assert 4 * INTERVAL * 0.9 <= slept[1] <= 4 * INTERVAL * 1.1  # and again after the next
+    assert slept[2] <= INTERVAL * 1.1  # back to the interval once a round succeeds
+
+
+async def test_two_connections_are_kept_apart(apis: dict[str, FakeApi]) -> None:
+    apis["one"] = one = FakeApi({"a": ["processing", "succeeded"]})
+    apis["two"] = two = FakeApi({"b": ["processing", "succeeded"]}, listed=False)
+
+    results = await run_all(trigger("a", "one"), trigger("b", "two"))
+
+    assert [events[0]["status"] for events in results] == ["success", "success"]
+    assert not any("b" in call for call in one.calls)
+    assert not any(" a" in call for call in two.calls)
+    assert one.closed == two.closed == 1
+
+
+async def test_each_trigger_fires_exactly_once_even_for_the_same_artwork(apis: dict[str, FakeApi]) -> None:
+    apis["tengr_default"] = FakeApi({"a": ["starting", "processing", "succeeded"]})
+
+    results = await run_all(trigger("a"), trigger("a"), trigger("a"))
+
+    assert [len(events) for events in results] == [1, 1, 1]
+    assert {events[0]["status"] for events in results} == {"success"}
+
+
+async def test_the_deadline_ends_a_coalesced_wait_with_the_last_status(apis: dict[str, FakeApi]) -> None:
+    apis["tengr_default"] = FakeApi({"a": ["processing"]})
+
+    (events,) = await run_all(trigger("a", end_time=time.time() + 0.1))
+
+    assert [e["status"] for e in events] == ["timeout"]
+    assert events[0]["artwork"]["status"] == "processing"
+    assert not pollers()  # the last wait left: the poller stopped at once
+
+
+def test_page_budget_covers_the_waits_plus_a_margin() -> None:
+    assert page_budget(1) == 1 + _poller.EXTRA_PAGES
+    assert page_budget(PAGE_LIMIT * 20) == 20 + _poller.EXTRA_PAGES
+
+
+def test_coalesce_is_serialized_only_when_off() -> None:
+    assert "coalesce" not in TengrArtworkTrigger("a").serialize()[1]
+    _, kwargs = TengrArtworkTrigger("a", coalesce=False).serialize()
+    assert kwargs["coalesce"] is False
+    assert TengrArtworkTrigger(**kwargs).coalesce is False
+
+
+async def test_through_the_async_hook_list_then_per_id_for_what_the_list_missed(
+    tengr_connection: str,
+) -> None:
+    mine = {"id": "mine", "status": "succeeded", "results": ["https://cdn.example/1.png"]}
+    others = [{"id": f"other{i}", "status": "done", "results": []} for i in range(3)]
+    with aioresponses() as http:
+        http.get(f"{BASE_URL}/v1/artworks?offset=0&limit={PAGE_LIMIT}", payload=others)
+        http.get(f"{BASE_URL}/v1/artworks/mine", payload=mine)
+
+        events = await events_of(TengrArtworkTrigger("mine", tengr_connection, end_time=time.time() + 30))
+
+        requests = sorted(str(url) for (_, url) in http.requests)
+    assert [e["status"] for e in events] == ["success"]
+    assert events[0]["artwork"]["results"] == ["https://cdn.example/1.png"]
+    assert requests == [f"{BASE_URL}/v1/artworks/mine", f"{BASE_URL}/v1/artworks?limit={PAGE_LIMIT}&offset=0"]
+
+
+async def test_a_401_on_the_list_ends_every_wait_with_its_message(apis: dict[str, FakeApi]) -> None:
+    apis["tengr_default"] = api = FakeApi({"a": ["processing"], "b": ["processing"]})
+    api.failures = [TengrAuthError(401, "Unauthorized", method="GET", path="/v1/artworks")]
+
+    results = await run_all(trigger("a"), trigger("b"))
+
+    assert [[e["status"] for e in events] for events in results] == [["error"], ["error"]]
+    assert all("Unauthorized" in events[0]["message"] for events in results)
+    assert api.calls == ["list 0"]
+
+
+async def test_a_list_answer_it_cannot_read_falls_back_to_per_id_reads(apis: dict[str, FakeApi]) -> None:
+    apis["tengr_default"] = api = FakeApi({"a": ["succeeded"]})
+    api.failures = [
+        TengrApiError(None, "unexpected answer, not a Artwork", method="GET", path="/v1/artworks")
+    ]
+
+    (events,) = await run_all(trigger("a"))
+
+    assert [e["status"] for e in events] == ["success"]
+    assert api.calls == ["list 0", "get a"]
+
+
+async def test_the_hook_is_closed_even_when_the_last_wait_leaves_while_it_closes(
+    apis: dict[str, FakeApi],
+) -> None:
+    class SlowToClose(FakeApi):
+        async def close(self) -> None:
+            await asyncio.sleep(0.02)  # the waits resume and unregister meanwhile
+            self.closed += 1
+
+    apis["tengr_default"] = api = SlowToClose({"a": ["succeeded"], "b": ["succeeded"]})
+
+    await run_all(trigger("a"), trigger("b"))
+    await asyncio.sleep(0.05)
+
+    assert api.closed == 1

@@ -13,6 +13,9 @@ __version__ = "0.1.0"
 CONNECTION_TYPE = "tengr"
 DEFAULT_CONN_ID = "tengr_default"
 DEFAULT_BASE_URL = "https://api.tengr.ai"
+#: The shortest timeout or backoff in seconds. Stated as ``minimum`` because Airflow's connection form
+#: enforces that and ignores ``exclusiveMinimum`` (it accepted 0, which the hook refused).
+SHORTEST_SECONDS = 0.01
 
 
 def get_provider_info() -> dict[str, Any]:
@@ -76,7 +79,7 @@ def get_provider_info() -> dict[str, Any]:
                     "timeout": {
                         "label": "Timeout (seconds)",
                         "description": "Seconds each HTTP call may take before it is retried.",
-                        "schema": {"type": ["number", "null"], "exclusiveMinimum": 0, "default": 60},
+                        "schema": {"type": ["number", "null"], "minimum": SHORTEST_SECONDS, "default": 60},
                     },
                     "max_retries": {
                         "label": "Max retries",
@@ -99,12 +102,12 @@ def get_provider_info() -> dict[str, Any]:
                     "backoff_initial": {
                         "label": "Backoff (seconds)",
                         "description": "First wait before a retry; it doubles with each retry, with jitter.",
-                        "schema": {"type": ["number", "null"], "exclusiveMinimum": 0, "default": 1},
+                        "schema": {"type": ["number", "null"], "minimum": SHORTEST_SECONDS, "default": 1},
                     },
                     "backoff_max": {
                         "label": "Longest backoff (seconds)",
                         "description": "Cap of the doubling wait; a server's Retry-After is kept as sent.",
-                        "schema": {"type": ["number", "null"], "exclusiveMinimum": 0, "default": 60},
+                        "schema": {"type": ["number", "null"], "minimum": SHORTEST_SECONDS, "default": 60},
                     },
                     "allow_insecure_webhooks": {
                         "label": "Allow http and private-host webhooks",

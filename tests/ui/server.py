@@ -160,3 +160,29 @@ class UiAirflow:
         answer = self.call("GET", f"/connections/{quote(conn_id, safe='')}")
         assert answer.status_code == 200, answer.text
         return dict(answer.json())
+
+    def trigger(self, dag_id: str, conf: Mapping[str, Any]) -> str:
+        """Unpause ``dag_id`` and trigger it with ``conf`` (no logical date), as the Trigger button does."""
+        wait_for(lambda: self.call("GET", f"/dags/{dag_id}").status_code == 200, 120, f"{dag_id} parsed")
+        answer = self.call("PATCH", f"/dags/{dag_id}", json={"is_paused": False})
+        assert answer.status_code == 200, answer.text
+        answer = self.call("POST", f"/dags/{dag_id}/dagRuns", json={"logical_date": None, "conf": dict(conf)})
+        assert answer.status_code == 200, answer.text
+        return str(answer.json()["dag_run_id"])
+
+    def wait_for_run(self, dag_id: str, run_id: str, timeout: float = 180) -> dict[str, Any]:
+        """The run once it has ended; it must have succeeded."""
+
+        def ended() -> dict[str, Any] | None:
+            run = self.call("GET", f"/dags/{dag_id}/dagRuns/{quote(run_id, safe='')}").json()
+            return run if run["state"] in ("success", "failed") else None
+
+        run: dict[str, Any] = wait_for(ended, timeout, f"{dag_id} run {run_id} to end", every=1)
+        assert run["state"] == "success", (run, self.task_instances(dag_id, run_id))
+        return run
+
+    def task_instances(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
+        path = f"/dags/{dag_id}/dagRuns/{quote(run_id, safe='')}/taskInstances"
+        answer = self.call("GET", path)
+        assert answer.status_code == 200, answer.text
+        return list(answer.json()["task_instances"])

@@ -52,7 +52,10 @@ def get_provider_info() -> dict[str, Any]:
         ],
         "sensors": [{"integration-name": "tengr.ai", "python-modules": ["tengr_provider.sensors.artwork"]}],
         "triggers": [{"integration-name": "tengr.ai", "python-modules": ["tengr_provider.triggers.artwork"]}],
-        "extra-links": ["tengr_provider.links.TengrResultImageLink"],
+        # Every class of tengr_provider.links.RESULT_LINKS (a unit test compares the two).
+        "extra-links": [
+            f"tengr_provider.links.TengrResultImage{suffix}Link" for suffix in ("", "2", "3", "4")
+        ],
         # ``@task.<name>``; Airflow reads "class-name" (its schema's "path" is not what the code uses).
         "task-decorators": [
             {"name": f"tengr_{name}", "class-name": f"tengr_provider.decorators.{module}.tengr_{name}_task"}

@@ -1,14 +1,17 @@
 """The operator extra links: buttons in a task instance's UI that open its images.
 
 When ``output_path`` is set the links open the stored files, which outlive the API's result URLs
-(those expire after 8 days); without it they open the API's result URLs. One link per image, up to
-:data:`MAX_LINKS`. Airflow 3 computes links on the worker when the task ends and stores them in XCom,
-so each link reads the targets the operator pushed under :data:`RESULT_URL_XCOM_KEY`.
+(those expire after 8 days), where a browser can open them; else the API's result URLs. Airflow's UI
+shows only ``http``, ``https`` and ``mailto`` links (and drops the rest without a word), so a file
+stored under ``file://`` or ``s3://`` is linked through the API's URL of the same image. One link per
+image, up to :data:`MAX_LINKS`. Airflow 3 computes links on the worker when the task ends and stores
+them in XCom, so each link reads the targets the operator pushed under :data:`RESULT_URL_XCOM_KEY`.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from tengr_provider.version_compat import BaseOperatorLink, XCom
 
@@ -22,9 +25,22 @@ RESULT_URL_XCOM_KEY = "tengr_result_url"
 MAX_LINKS = 4
 
 
+#: The schemes Airflow's UI turns into a link button (it drops any other link).
+BROWSABLE_SCHEMES = frozenset({"http", "https"})
+
+
 def link_targets(result_urls: list[str], stored_files: list[str] | None) -> list[str]:
-    """What the links open: the stored files when there are any, else the API's result URLs."""
-    return list(stored_files) if stored_files else list(result_urls)
+    """What the links open, one per image: its stored file when a browser can open it, else its API URL."""
+    stored = list(stored_files or [])
+    count = max(len(result_urls), len(stored))
+    targets = []
+    for index in range(count):
+        file = stored[index] if index < len(stored) else ""
+        if urlsplit(file).scheme in BROWSABLE_SCHEMES:
+            targets.append(file)
+        elif index < len(result_urls):
+            targets.append(result_urls[index])
+    return targets
 
 
 class TengrResultImageLink(BaseOperatorLink):

@@ -41,10 +41,15 @@ def test_each_link_opens_its_pushed_target(pushed: Any, first: str, second: str)
     xcom.get_value.assert_called_with(ti_key=mock.sentinel.ti_key, key=RESULT_URL_XCOM_KEY)
 
 
-def test_stored_files_win_over_the_expiring_result_urls() -> None:
-    assert link_targets(["https://cdn.example/a.png"], STORED) == STORED
-    assert link_targets(["https://cdn.example/a.png"], None) == ["https://cdn.example/a.png"]
-    assert link_targets(["https://cdn.example/a.png"], []) == ["https://cdn.example/a.png"]
+def test_stored_files_a_browser_can_open_win_over_the_expiring_result_urls() -> None:
+    api = ["https://cdn.example/a.png", "https://cdn.example/b.png"]
+    served = ["https://files.example/out/a_0.png", "https://files.example/out/a_1.png"]
+    assert link_targets(api, served) == served
+    assert link_targets(api, None) == api
+    assert link_targets(api, []) == api
+    # Airflow's UI drops file:// and s3:// links: the API's URL of the same image stands in.
+    assert link_targets(api, STORED) == api
+    assert link_targets(api, ["s3://bucket/a_0.png", served[1]]) == [api[0], served[1]]
 
 
 def test_every_operator_carries_every_link_and_the_provider_registers_them() -> None:

@@ -75,12 +75,12 @@ def test_waits_on_the_worker_and_returns_api_json() -> None:
 
 
 def test_links_open_the_stored_files_when_output_path_is_set() -> None:
-    """The API's URLs expire after 8 days; the stored files do not, so the links open those."""
+    """The API's URLs expire after 8 days; stored files a browser can open do not, so links open those."""
     operator = photo_pilot(poll_interval=3, timeout=60)
     hook = with_hook(operator)
     hook.create_photo_pilot.return_value = artwork("starting")
     hook.wait_for_artwork.return_value = artwork("succeeded")
-    stored = [f"file:///out/{ART}_0.png"]
+    stored = [f"https://files.example/out/{ART}_0.png"]
     copier = mock.Mock(copy_all=mock.Mock(return_value=stored))
     with mock.patch.object(type(operator), "_copier", return_value=copier):
         context = task_context()

@@ -23,13 +23,14 @@ define install
 	@touch $(1)/.installed
 endef
 
-.PHONY: help install install-floor install-deployment test test-floor test-deployment lint typecheck unit demo bench freeze-constraints clean
+.PHONY: help install install-floor install-deployment install-ui test test-floor test-deployment test-ui lint typecheck unit demo bench freeze-constraints clean
 
 help:
 	@echo "make demo        run the example pipeline (local emulator, or tengr.ai when TENGR_API_KEY is set; TENGR_API_VERSION=v2 for API V2)"
 	@echo "make test        lint, type-check and run the whole suite on Airflow $(AIRFLOW_VERSION)"
 	@echo "make test-floor  run the suite on Airflow $(FLOOR_AIRFLOW_VERSION), the oldest supported"
 	@echo "make test-deployment  CeleryExecutor, Redis, PostgreSQL, two triggerers, two workers, S3 (about 8 min)"
+	@echo "make test-ui     Airflow's web UI in headless Chromium: the connection form, Test, links, review"
 
 $(VENV)/.installed: pyproject.toml constraints/airflow-$(AIRFLOW_VERSION).txt
 	$(call install,$(VENV),$(AIRFLOW_VERSION),dev)
@@ -42,7 +43,13 @@ $(VENV)/.installed-deployment: $(VENV)/.installed
 	$(call install,$(VENV),$(AIRFLOW_VERSION),dev$(comma)deployment)
 	@touch $@
 
+$(VENV)/.installed-ui: $(VENV)/.installed
+	bash tests/ui/install-browser.sh
+	$(call install,$(VENV),$(AIRFLOW_VERSION),dev$(comma)ui)
+	@touch $@
+
 install: $(VENV)/.installed
+install-ui: $(VENV)/.installed-ui
 install-floor: $(FLOOR_VENV)/.installed
 install-deployment: $(VENV)/.installed-deployment
 
@@ -69,6 +76,11 @@ test-floor: install-floor
 # packages when missing, started in temporary folders, health-checked and stopped at the end.
 test-deployment: install-deployment
 	$(VENV)/bin/pytest -p no:cacheprovider -m deployment tests/deployment -s
+
+# Airflow's web UI as a person uses it (tests/ui): one `airflow standalone` and the emulator, driven
+# through Debian's Chromium by Playwright; screenshots land in docs/img/.
+test-ui: install-ui
+	$(VENV)/bin/pytest -p no:cacheprovider -m ui tests/ui
 
 demo: install
 	$(VENV)/bin/python scripts/demo.py

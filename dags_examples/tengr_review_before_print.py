@@ -1,7 +1,7 @@
 """Review before print: render a few looks per product, let a person pick, upscale only the picks.
 
 Each product photo is restyled in every look (photo-pilot, mapped), which is cheap; a person then sees
-all variants side by side in Airflow's Required Actions page and ticks the ones worth printing; only
+all variants side by side in Airflow's Required Actions page and selects the ones worth printing; only
 those are upscaled x4 and written under ``output_path``. If nobody answers within
 ``REVIEW_WINDOW``, the default answer is "None of these": nothing is upscaled and nothing more is
 spent.
@@ -31,9 +31,15 @@ LOOKS = {
     "studio": "clean studio product shot, seamless white background, soft daylight",
     "lifestyle": "the product in use in a bright, modern home, natural light, shallow depth of field",
 }
-#: What the reviewer ticks: one option per variant, plus an explicit "none".
+#: What the reviewer selects: one option per variant, plus an explicit "none".
 VARIANTS = [f"{sku}: {look}" for sku in PRODUCTS for look in LOOKS]
 NONE_OF_THESE = "None of these"
+#: The review's first line. The options are a multi-select with "None of these" selected beforehand
+#: (the default a timeout applies); a person who adds variants may leave it selected.
+INSTRUCTIONS = (
+    "Select the variants to upscale x4 for print. Selected variants are upscaled even if "
+    f'"{NONE_OF_THESE}" (selected beforehand) stays selected; leave only "{NONE_OF_THESE}" to print nothing.'
+)
 #: How long the review waits for a person before the default answer (None of these) applies.
 REVIEW_WINDOW = timedelta(hours=24)
 
@@ -86,13 +92,14 @@ with DAG(
             f"artwork `{artwork['id']}`"
             for variant, artwork in zip(variants, artworks, strict=True)
         ]
-        return "Tick the variants to upscale x4 for print.\n\n" + "\n\n".join(sections)
+        return INSTRUCTIONS + "\n\n" + "\n\n".join(sections)
 
     @task
     def picked(
         variants: list[dict[str, str]], artworks: list[dict[str, Any]], review: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        """The artworks of the ticked variants ("None of these" picks nothing)."""
+        """The artworks of the selected variants; "None of these" picks nothing and, next to variants
+        (the UI keeps it selected when a person adds some), is outweighed by them."""
         chosen = set(review["chosen_options"])
         return [
             artwork for variant, artwork in zip(variants, artworks, strict=True) if variant["label"] in chosen

@@ -13,6 +13,9 @@ __version__ = "0.1.0"
 CONNECTION_TYPE = "tengr"
 DEFAULT_CONN_ID = "tengr_default"
 DEFAULT_BASE_URL = "https://api.tengr.ai"
+#: The shortest timeout or backoff in seconds. Stated as ``minimum`` because Airflow's connection form
+#: enforces that and ignores ``exclusiveMinimum`` (it accepted 0, which the hook refused).
+SHORTEST_SECONDS = 0.01
 
 
 def get_provider_info() -> dict[str, Any]:
@@ -49,7 +52,10 @@ def get_provider_info() -> dict[str, Any]:
         ],
         "sensors": [{"integration-name": "tengr.ai", "python-modules": ["tengr_provider.sensors.artwork"]}],
         "triggers": [{"integration-name": "tengr.ai", "python-modules": ["tengr_provider.triggers.artwork"]}],
-        "extra-links": ["tengr_provider.links.TengrResultImageLink"],
+        # Every class of tengr_provider.links.RESULT_LINKS (a unit test compares the two).
+        "extra-links": [
+            f"tengr_provider.links.TengrResultImage{suffix}Link" for suffix in ("", "2", "3", "4")
+        ],
         # ``@task.<name>``; Airflow reads "class-name" (its schema's "path" is not what the code uses).
         "task-decorators": [
             {"name": f"tengr_{name}", "class-name": f"tengr_provider.decorators.{module}.tengr_{name}_task"}
@@ -76,7 +82,7 @@ def get_provider_info() -> dict[str, Any]:
                     "timeout": {
                         "label": "Timeout (seconds)",
                         "description": "Seconds each HTTP call may take before it is retried.",
-                        "schema": {"type": ["number", "null"], "exclusiveMinimum": 0, "default": 60},
+                        "schema": {"type": ["number", "null"], "minimum": SHORTEST_SECONDS, "default": 60},
                     },
                     "max_retries": {
                         "label": "Max retries",
@@ -99,12 +105,12 @@ def get_provider_info() -> dict[str, Any]:
                     "backoff_initial": {
                         "label": "Backoff (seconds)",
                         "description": "First wait before a retry; it doubles with each retry, with jitter.",
-                        "schema": {"type": ["number", "null"], "exclusiveMinimum": 0, "default": 1},
+                        "schema": {"type": ["number", "null"], "minimum": SHORTEST_SECONDS, "default": 1},
                     },
                     "backoff_max": {
                         "label": "Longest backoff (seconds)",
                         "description": "Cap of the doubling wait; a server's Retry-After is kept as sent.",
-                        "schema": {"type": ["number", "null"], "exclusiveMinimum": 0, "default": 60},
+                        "schema": {"type": ["number", "null"], "minimum": SHORTEST_SECONDS, "default": 60},
                     },
                     "allow_insecure_webhooks": {
                         "label": "Allow http and private-host webhooks",

@@ -1,28 +1,91 @@
-"""The operator extra link: a button in the task's UI that opens the result image.
+"""The operator extra links: buttons in a task instance's UI that open its images.
 
-Airflow 3 computes links on the worker when the task ends and stores them in XCom, so the link reads
-the URL the operator pushed under :data:`RESULT_URL_XCOM_KEY` for that task instance.
+When ``output_path`` is set the links open the stored files, which outlive the API's result URLs
+(those expire after 8 days), where a browser can open them; else the API's result URLs. Airflow's UI
+shows only ``http``, ``https`` and ``mailto`` links (and drops the rest without a word), so a file
+stored under ``file://`` or ``s3://`` is linked through the API's URL of the same image. One link per
+image, up to :data:`MAX_LINKS`. Airflow 3 computes links on the worker when the task ends and stores
+them in XCom, so each link reads the targets the operator pushed under :data:`RESULT_URL_XCOM_KEY`.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from tengr_provider.version_compat import BaseOperatorLink, XCom
 
 if TYPE_CHECKING:
     from airflow.sdk.types import TaskInstanceKey
 
-#: XCom key under which operators push the first result image's URL.
+#: XCom key under which operators push the link targets: a list of URIs, stored files first choice.
 RESULT_URL_XCOM_KEY = "tengr_result_url"
+#: Link buttons per task: Airflow declares links per operator class, not per run, so the count is
+#: fixed; photo-pilot makes at most four images per artwork, the other operators one.
+MAX_LINKS = 4
+
+
+#: The schemes Airflow's UI turns into a link button (it drops any other link).
+BROWSABLE_SCHEMES = frozenset({"http", "https"})
+
+
+def link_targets(result_urls: list[str], stored_files: list[str] | None) -> list[str]:
+    """What the links open, one per image: its stored file when a browser can open it, else its API URL."""
+    stored = list(stored_files or [])
+    count = max(len(result_urls), len(stored))
+    targets = []
+    for index in range(count):
+        file = stored[index] if index < len(stored) else ""
+        if urlsplit(file).scheme in BROWSABLE_SCHEMES:
+            targets.append(file)
+        elif index < len(result_urls):
+            targets.append(result_urls[index])
+    return targets
 
 
 class TengrResultImageLink(BaseOperatorLink):
-    """Opens the first result image of the artwork the task produced."""
+    """Opens the first image the task produced: its stored file, else the API's result URL."""
 
     name = "tengr.ai result image"
+    #: Which of the pushed targets this link opens.
+    index = 0
 
     def get_link(self, operator: Any, *, ti_key: TaskInstanceKey) -> str:
-        """The pushed result URL, or an empty string (no button) when the task produced none."""
-        url = XCom.get_value(ti_key=ti_key, key=RESULT_URL_XCOM_KEY)
-        return url if isinstance(url, str) else ""
+        """The pushed target at :attr:`index`, or an empty string (no button) when there is none."""
+        targets = XCom.get_value(ti_key=ti_key, key=RESULT_URL_XCOM_KEY)
+        if isinstance(targets, str):  # pushed by 0.1.0 pre-releases: one URL
+            targets = [targets] if targets else []
+        if not isinstance(targets, list) or self.index >= len(targets):
+            return ""
+        target = targets[self.index]
+        return target if isinstance(target, str) else ""
+
+
+class TengrResultImage2Link(TengrResultImageLink):
+    """Opens the second image (photo-pilot with several results)."""
+
+    name = "tengr.ai result image 2"
+    index = 1
+
+
+class TengrResultImage3Link(TengrResultImageLink):
+    """Opens the third image."""
+
+    name = "tengr.ai result image 3"
+    index = 2
+
+
+class TengrResultImage4Link(TengrResultImageLink):
+    """Opens the fourth image."""
+
+    name = "tengr.ai result image 4"
+    index = 3
+
+
+#: Every link, in order; the operators carry them all and the provider info registers them.
+RESULT_LINKS: tuple[type[TengrResultImageLink], ...] = (
+    TengrResultImageLink,
+    TengrResultImage2Link,
+    TengrResultImage3Link,
+    TengrResultImage4Link,
+)

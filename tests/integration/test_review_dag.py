@@ -150,7 +150,8 @@ def print_files(root: Path) -> list[Path]:
 def test_only_the_variants_the_reviewer_ticks_are_upscaled(
     tengr_emulator: TengrEmulator, api_version: str, tmp_path: Path
 ) -> None:
-    chosen = ["sneaker-red: studio", "mug-ceramic: lifestyle"]
+    # As the UI sends it: "None of these" is selected beforehand and stays when a person adds variants.
+    chosen = ["None of these", "sneaker-red: studio", "mug-ceramic: lifestyle"]
     conf = {"photo_base_url": f"{tengr_emulator.url}/samples", "output_path": tmp_path.as_uri()}
 
     with Reviewer(lambda reviewer, detail: reviewer.choose(detail, chosen)) as reviewer:

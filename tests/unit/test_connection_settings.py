@@ -74,7 +74,7 @@ def test_missing_key_is_an_auth_error_naming_the_connection() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "rule"),
     [
-        ({"timeout": 0}, "timeout: must be > 0"),
+        ({"timeout": 0}, "timeout: must be >= 0.01 seconds, got 0"),
         ({"max_retries": -1}, "max_retries: must be >= 0"),
         ({"rate_limit_timeout": -1}, "rate_limit_timeout: must be >= 0"),
     ],
@@ -112,8 +112,8 @@ def test_new_extras_are_read_and_hook_arguments_beat_them() -> None:
 @pytest.mark.parametrize(
     ("extras", "rule"),
     [
-        ({"backoff_initial": 0}, "backoff_initial: must be > 0 seconds, got 0"),
-        ({"backoff_initial": -1}, "backoff_initial: must be > 0 seconds"),
+        ({"backoff_initial": 0}, "backoff_initial: must be >= 0.01 seconds, got 0"),
+        ({"backoff_initial": -1}, "backoff_initial: must be >= 0.01 seconds"),
         ({"backoff_initial": 5, "backoff_max": 2}, r"backoff_max: must be >= backoff_initial \(5 s\), got 2"),
         ({"backoff_initial": "soon"}, "backoff_initial: expected a number, got 'soon'"),
         ({"backoff_max": "1m"}, "backoff_max: expected a number, got '1m'"),
@@ -145,7 +145,7 @@ def test_switch_extras_accept_the_usual_spellings(word: object, expected: bool) 
 
 def test_several_problems_are_reported_at_once() -> None:
     with pytest.raises(
-        ValueError, match=r"connection 'c': timeout: must be > 0.*; backoff_initial: must be > 0"
+        ValueError, match=r"connection 'c': timeout: must be >= 0.01.*; backoff_initial: must be >= 0.01"
     ):
         settings(extras={"timeout": -1, "backoff_initial": 0})
 
@@ -159,6 +159,10 @@ def test_the_connection_form_and_the_settings_model_agree() -> None:
     extras = {name: spec for name, spec in model.items() if name not in ("base_url", "api_key")}
     assert sorted(form) == sorted(extras)
     bounds = ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum")
+    # Airflow's form enforces minimum and maximum only: an exclusive bound would be shown, not kept.
+    assert not [
+        name for name, spec in form.items() if {"exclusiveMinimum", "exclusiveMaximum"} & set(spec["schema"])
+    ]
     for name, spec in form.items():
         shown, stated = spec["schema"], extras[name]
         assert shown["type"] == [stated["type"], "null"], name

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email.utils
 import json
+import re
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -25,6 +26,7 @@ from tengr_provider.exceptions import (
     TengrWaitTimeoutError,
 )
 from tengr_provider.hooks._api import parse_retry_after
+from tengr_provider.hooks._settings import KEY_FIELD
 from tengr_provider.hooks.tengr import TengrHook
 from tengr_provider.models import ArtworkStatus, TengrRequestValidationError
 
@@ -220,7 +222,7 @@ def test_400_fails_at_once_with_the_api_message_list(hook: TengrHook, mocked: re
 
 def test_401_explains_what_to_check(hook: TengrHook, mocked: responses.RequestsMock) -> None:
     mocked.get(ARTWORK_URL, status=401, json=error_body(401, "Unauthorized"))
-    with pytest.raises(TengrAuthError, match="check the API key in the connection's password field"):
+    with pytest.raises(TengrAuthError, match=re.escape(f"check the API key in {KEY_FIELD}")):
         hook.get_artwork(ARTWORK_ID)
     assert len(mocked.calls) == 1
 

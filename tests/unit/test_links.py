@@ -1,4 +1,4 @@
-"""The result-image extra link reads what the operator pushed for that task instance."""
+"""The result-image extra links read what the operator pushed for that task instance."""
 
 from __future__ import annotations
 
@@ -8,21 +8,56 @@ from unittest import mock
 import pytest
 
 from tengr_provider import get_provider_info
-from tengr_provider.links import RESULT_URL_XCOM_KEY, TengrResultImageLink
+from tengr_provider.links import (
+    MAX_LINKS,
+    RESULT_LINKS,
+    RESULT_URL_XCOM_KEY,
+    TengrResultImage2Link,
+    TengrResultImageLink,
+    link_targets,
+)
 from tengr_provider.operators import TengrPhotoPilotOperator, TengrStyleDnaOperator, TengrUpscaleOperator
+
+STORED = ["file:///out/a_0.png", "file:///out/a_1.png"]
 
 
 @pytest.mark.parametrize(
-    ("pushed", "link"), [("https://cdn.example/a.png", "https://cdn.example/a.png"), ("", ""), (None, "")]
+    ("pushed", "first", "second"),
+    [
+        (STORED, STORED[0], STORED[1]),
+        (["https://cdn.example/a.png"], "https://cdn.example/a.png", ""),
+        ("https://cdn.example/a.png", "https://cdn.example/a.png", ""),  # one URL, as pre-releases pushed
+        ([], "", ""),
+        ("", "", ""),
+        (None, "", ""),
+    ],
 )
-def test_link_is_the_pushed_result_url(pushed: Any, link: str) -> None:
+def test_each_link_opens_its_pushed_target(pushed: Any, first: str, second: str) -> None:
     with mock.patch("tengr_provider.links.XCom") as xcom:
         xcom.get_value.return_value = pushed
-        assert TengrResultImageLink().get_link(mock.sentinel.operator, ti_key=mock.sentinel.ti_key) == link
-    xcom.get_value.assert_called_once_with(ti_key=mock.sentinel.ti_key, key=RESULT_URL_XCOM_KEY)
+        key = mock.sentinel.ti_key
+        assert TengrResultImageLink().get_link(mock.sentinel.operator, ti_key=key) == first
+        assert TengrResultImage2Link().get_link(mock.sentinel.operator, ti_key=key) == second
+    xcom.get_value.assert_called_with(ti_key=mock.sentinel.ti_key, key=RESULT_URL_XCOM_KEY)
 
 
-def test_every_operator_carries_the_link_and_the_provider_registers_it() -> None:
+def test_stored_files_a_browser_can_open_win_over_the_expiring_result_urls() -> None:
+    api = ["https://cdn.example/a.png", "https://cdn.example/b.png"]
+    served = ["https://files.example/out/a_0.png", "https://files.example/out/a_1.png"]
+    assert link_targets(api, served) == served
+    assert link_targets(api, None) == api
+    assert link_targets(api, []) == api
+    # Airflow's UI drops file:// and s3:// links: the API's URL of the same image stands in.
+    assert link_targets(api, STORED) == api
+    assert link_targets(api, ["s3://bucket/a_0.png", served[1]]) == [api[0], served[1]]
+
+
+def test_every_operator_carries_every_link_and_the_provider_registers_them() -> None:
+    assert len(RESULT_LINKS) == MAX_LINKS
+    assert len({link.name for link in RESULT_LINKS}) == MAX_LINKS
+    assert [link.index for link in RESULT_LINKS] == list(range(MAX_LINKS))
     for operator_class in (TengrPhotoPilotOperator, TengrStyleDnaOperator, TengrUpscaleOperator):
-        assert any(isinstance(link, TengrResultImageLink) for link in operator_class.operator_extra_links)
-    assert "tengr_provider.links.TengrResultImageLink" in get_provider_info()["extra-links"]
+        assert [type(link) for link in operator_class.operator_extra_links] == list(RESULT_LINKS)
+    assert get_provider_info()["extra-links"] == [
+        f"{link.__module__}.{link.__qualname__}" for link in RESULT_LINKS
+    ]

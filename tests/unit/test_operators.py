@@ -71,7 +71,22 @@ def test_waits_on_the_worker_and_returns_api_json() -> None:
     assert "files" not in result
     hook.wait_for_artwork.assert_called_once_with(ART, 3, 60)
     assert context["ti"].xcoms[ARTWORK_ID_XCOM_KEY] == ART
-    assert context["ti"].xcoms[RESULT_URL_XCOM_KEY] == RESULT_URL
+    assert context["ti"].xcoms[RESULT_URL_XCOM_KEY] == [RESULT_URL]
+
+
+def test_links_open_the_stored_files_when_output_path_is_set() -> None:
+    """The API's URLs expire after 8 days; stored files a browser can open do not, so links open those."""
+    operator = photo_pilot(poll_interval=3, timeout=60)
+    hook = with_hook(operator)
+    hook.create_photo_pilot.return_value = artwork("starting")
+    hook.wait_for_artwork.return_value = artwork("succeeded")
+    stored = [f"https://files.example/out/{ART}_0.png"]
+    copier = mock.Mock(copy_all=mock.Mock(return_value=stored))
+    with mock.patch.object(type(operator), "_copier", return_value=copier):
+        context = task_context()
+        result = operator.execute(context)
+    assert result["files"] == stored
+    assert context["ti"].xcoms[RESULT_URL_XCOM_KEY] == stored
 
 
 def test_sends_the_rendered_fields_as_a_validated_request() -> None:
@@ -166,7 +181,7 @@ def test_execute_complete_success_finishes_with_the_artwork() -> None:
         context, {"status": "success", "artwork": artwork("succeeded").to_api(), "message": "ok"}
     )
     assert result["results"] == [RESULT_URL]
-    assert context["ti"].xcoms[RESULT_URL_XCOM_KEY] == RESULT_URL
+    assert context["ti"].xcoms[RESULT_URL_XCOM_KEY] == [RESULT_URL]
 
 
 @pytest.mark.parametrize(
@@ -243,7 +258,7 @@ def test_style_dna_returns_the_expiring_image() -> None:
         "creditsUsed": 2.0,
         "artworkId": None,
     }
-    assert context["ti"].xcoms[RESULT_URL_XCOM_KEY] == "https://cdn.example/s.webp"
+    assert context["ti"].xcoms[RESULT_URL_XCOM_KEY] == ["https://cdn.example/s.webp"]
 
 
 @DURABLE
@@ -363,4 +378,4 @@ def test_result_link_key_exists_even_when_the_try_fails_early() -> None:
     context = task_context()
     with pytest.raises(TengrRequestValidationError):
         operator.execute(context)
-    assert context["ti"].xcoms[RESULT_URL_XCOM_KEY] == ""
+    assert context["ti"].xcoms[RESULT_URL_XCOM_KEY] == []

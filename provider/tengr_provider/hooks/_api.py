@@ -26,7 +26,7 @@ from tengr_provider.exceptions import (
     TengrRateLimitError,
     TengrServerError,
 )
-from tengr_provider.hooks._settings import ConnectionSettings
+from tengr_provider.hooks._settings import KEY_FIELD, ConnectionSettings
 from tengr_provider.models import (
     ApiError,
     ApiRequest,
@@ -34,7 +34,7 @@ from tengr_provider.models import (
     webhook_url_problem,
 )
 
-_AUTH_HINT = "check the API key in the connection's password field"
+_AUTH_HINT = f"check the API key in {KEY_FIELD}"
 _FORBIDDEN_HINT = "the API key lacks the scope or domain for this call, or the account is out of credits"
 
 _ModelT = TypeVar("_ModelT", bound=BaseModel)

@@ -24,9 +24,13 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
-from tengr_provider import DEFAULT_BASE_URL, __version__
+from tengr_provider import DEFAULT_BASE_URL, SHORTEST_SECONDS, __version__
 from tengr_provider.api_paths import DEFAULT_API_VERSION, PATH_NAMES, ApiVersion, api_path
 from tengr_provider.exceptions import TengrAuthError
+
+#: Where a person puts the key: the UI's form labels the password field "API key"; the CLI, URIs and
+#: JSON connections call it password. Every message that points at the key says it this way.
+KEY_FIELD = "the connection's API key field (the password field outside the UI)"
 
 #: The prefix Airflow 2's connection form gave extras; such connections are still read.
 LEGACY_PREFIX = "extra__tengr__"
@@ -75,15 +79,15 @@ class ConnectionSettings(BaseModel):
 
     base_url: str = DEFAULT_BASE_URL
     api_key: str = Field(repr=False, exclude=True)
-    timeout: _Seconds = Field(60.0, gt=0)
+    timeout: _Seconds = Field(60.0, ge=SHORTEST_SECONDS)
     max_retries: _Count = Field(5, ge=0)
     retry_creates: bool = True
     # A 429 means nothing was done, so waiting is always safe; counting 429s against ``max_retries``
     # instead made big batches fail under a rate limit.
     rate_limit_timeout: _Seconds = Field(600.0, ge=0)
     allow_insecure_webhooks: bool = False
-    backoff_initial: _Seconds = Field(1.0, gt=0)
-    backoff_max: _Seconds = Field(60.0, gt=0)
+    backoff_initial: _Seconds = Field(1.0, ge=SHORTEST_SECONDS)
+    backoff_max: _Seconds = Field(60.0, ge=SHORTEST_SECONDS)
     api_version: ApiVersion = DEFAULT_API_VERSION
     api_paths: dict[str, str] = {}
 
@@ -155,7 +159,7 @@ class ConnectionSettings(BaseModel):
         return text
 
 
-#: Extras that are numbers of seconds, for messages (``must be > 0 seconds``).
+#: Extras that are numbers of seconds, for messages (``must be >= 0.01 seconds``).
 _SECONDS = frozenset(
     name for name, info in ConnectionSettings.model_fields.items() if info.annotation is float
 )
@@ -194,7 +198,7 @@ def base_url_from_host(host: str | None, schema: str | None = None, port: int | 
 
 
 def api_key_from_password(conn_id: str, password: str | None) -> str:
-    """The API key from the connection's password field, safe to put in a header.
+    """The API key from the connection's password field ("API key" in the UI), safe for a header.
 
     Surrounding whitespace is dropped: a key pasted from a secret file often ends with a newline. A key
     with a control character or line break inside is refused, because ``requests`` and ``aiohttp``
@@ -208,12 +212,12 @@ def api_key_from_password(conn_id: str, password: str | None) -> str:
         raise TengrAuthError(
             None,
             f"connection {conn_id!r} has no API key",
-            hint="put the tengr.ai API key in the connection's password field",
+            hint=f"put the tengr.ai API key in {KEY_FIELD}",
         )
     if not key.isprintable():
         raise TengrAuthError(
             None,
-            f"connection {conn_id!r}: the API key (password field) contains a control character or a "
+            f"connection {conn_id!r}: the API key in {KEY_FIELD} contains a control character or a "
             "line break",
             hint="paste the key again as one line; the key itself is not shown",
         )

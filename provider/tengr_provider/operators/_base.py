@@ -22,7 +22,7 @@ from tengr_provider.exceptions import (
 )
 from tengr_provider.hooks._wait import note_unknown_status
 from tengr_provider.hooks.tengr import TengrHook
-from tengr_provider.links import RESULT_URL_XCOM_KEY, TengrResultImageLink
+from tengr_provider.links import RESULT_LINKS, RESULT_URL_XCOM_KEY, link_targets
 from tengr_provider.models import ApiRequest, Artwork, ArtworkStatus, parse_request
 from tengr_provider.storage import DEFAULT_MAX_IMAGE_BYTES, ResultCopier, check_destination, is_local
 from tengr_provider.triggers.artwork import ArtworkWaitEvent
@@ -60,7 +60,7 @@ class TengrBaseOperator(ResumableJobMixin, BaseOperator):
     request_fields: ClassVar[tuple[str, ...]]
 
     template_fields: tuple[str, ...] = ("tengr_conn_id", "output_path")
-    operator_extra_links = (TengrResultImageLink(),)
+    operator_extra_links = tuple(link() for link in RESULT_LINKS)
 
     def __init__(
         self,
@@ -98,7 +98,7 @@ class TengrBaseOperator(ResumableJobMixin, BaseOperator):
             self._warn_if_workers_do_not_share_the_disk()
         # The extra link reads this key when the try ends; give it a value before anything can fail,
         # so Airflow does not log a missing XCom for tries that end before a result exists.
-        context["ti"].xcom_push(key=RESULT_URL_XCOM_KEY, value="")
+        context["ti"].xcom_push(key=RESULT_URL_XCOM_KEY, value=[])
         return self._announce(context, self.execute_resumable(context))
 
     def _warn_if_workers_do_not_share_the_disk(self) -> None:
@@ -129,9 +129,11 @@ class TengrBaseOperator(ResumableJobMixin, BaseOperator):
             return None
         return ResultCopier(self.output_path, max_bytes=self.max_image_bytes)
 
-    def _push_result_url(self, context: Context, url: str | None) -> None:
-        if url:
-            context["ti"].xcom_push(key=RESULT_URL_XCOM_KEY, value=url)
+    def _push_links(self, context: Context, result_urls: list[str], files: list[str] | None) -> None:
+        """What the extra links open: the stored files (they outlive the API's URLs), else the results."""
+        targets = link_targets(result_urls, files)
+        if targets:
+            context["ti"].xcom_push(key=RESULT_URL_XCOM_KEY, value=targets)
 
     def get_openlineage_facets_on_start(self) -> Lineage:
         """OpenLineage: the source images in, and the request (see :mod:`tengr_provider.lineage`)."""
@@ -260,7 +262,6 @@ class TengrArtworkOperator(TengrBaseOperator):
     def _finish(self, artwork: Artwork, context: Context) -> dict[str, Any]:
         if not artwork.status.is_success:
             raise TengrArtworkFailedError(artwork.id, artwork.status.value)
-        self._push_result_url(context, artwork.results[0] if artwork.results else None)
         result = artwork.to_api()
         copier = self._copier()
         if copier is not None:
@@ -268,4 +269,5 @@ class TengrArtworkOperator(TengrBaseOperator):
                 result["files"] = copier.copy_all(artwork.results, artwork.id)
             finally:
                 copier.close()
+        self._push_links(context, list(artwork.results), result.get("files"))
         return result

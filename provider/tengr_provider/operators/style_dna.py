@@ -125,7 +125,6 @@ class TengrStyleDnaOperator(TengrArtworkOperator):
         return self._store_image(StyleDnaImage.from_artwork(artwork), context)
 
     def _store_image(self, image: StyleDnaImage, context: Context) -> dict[str, Any]:
-        self._push_result_url(context, image.image_url)
         result = image.to_api()
         copier = self._copier()
         if copier is not None:
@@ -134,6 +133,7 @@ class TengrStyleDnaOperator(TengrArtworkOperator):
                 result["files"] = [copier.copy(image.image_url, stem)]
             finally:
                 copier.close()
+        self._push_links(context, [image.image_url], result.get("files"))
         return result
 
 

@@ -1,0 +1,107 @@
+"""The UI tier: one Airflow for every test, and headless Debian Chromium driven by Playwright.
+
+Playwright's own browser download cannot work here, so the tier launches the system's Chromium
+(``make test-ui`` installs Debian's package when it is missing). Each test gets a fresh page, logged in.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.ui.server import ADMIN, UiAirflow
+
+PROJECT = Path(__file__).resolve().parents[2]
+#: Where the screenshots the docs show are written.
+SCREENSHOTS = PROJECT / "docs" / "img"
+CHROMIUM = os.environ.get("TENGR_UI_CHROMIUM", "/usr/bin/chromium")
+_LOGS_KEY = pytest.StashKey[Path]()
+
+
+@pytest.fixture(scope="session")
+def airflow(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[UiAirflow]:
+    root = tmp_path_factory.mktemp("ui")
+    request.config.stash[_LOGS_KEY] = root / "logs"
+    with UiAirflow(root) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make test-ui` (it installs Debian's chromium)")
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(profile),
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+            ],
+            viewport={"width": 1400, "height": 1000},
+        )
+        context.set_default_timeout(20_000)
+        try:
+            yield context
+        finally:
+            context.close()
+
+
+@pytest.fixture(scope="session")
+def logged_in(airflow: UiAirflow, browser: Any) -> Any:
+    """The browser context after a person logged in on Airflow's login page (once for the session)."""
+    page = browser.new_page()
+    page.goto(f"{airflow.url}/")
+    page.get_by_label("Username").fill(ADMIN)
+    page.get_by_label("Password").fill(airflow.password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(lambda url: "/auth/login" not in url and "/login" not in url, timeout=30_000)
+    page.close()
+    return browser
+
+
+@pytest.fixture
+def page(logged_in: Any) -> Iterator[Any]:
+    page = logged_in.new_page()
+    try:
+        yield page
+    finally:
+        page.close()
+
+
+def screenshot(page: Any, name: str) -> Path:
+    """Save what the page shows as ``docs/img/<name>.png`` (the docs show these)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    target = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(target))
+    return target
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()
+    logs = item.config.stash.get(_LOGS_KEY, None)
+    if report.failed and logs is not None:
+        report.sections.append(("ui tier logs", f"every process's log is in {logs}{os.sep}"))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Keep the tier out of ``make test``: it runs only when asked for with ``-m ui``."""
+    expression = config.option.markexpr or ""
+    if "ui" in expression.split() and "not ui" not in expression:
+        return
+    here = Path(__file__).parent
+    kept = [item for item in items if here not in Path(str(item.path)).parents]
+    if len(kept) != len(items):
+        config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+        items[:] = kept

@@ -1,0 +1,188 @@
+"""One Airflow for the UI tier: ``airflow standalone`` in a temporary home, and the tengr.ai emulator.
+
+Everything runs on loopback in its own process group, writes its log under ``<root>/logs`` and is
+stopped at the end. The examples use ``tengr_default`` (an environment connection to the emulator);
+the connections the tests make through the form have other ids, so the environment does not shadow them.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import requests
+from tests.deployment.cluster import Process
+from tests.helpers import free_port, wait_for
+
+#: The key the emulator accepts; a test types it into the form.
+API_KEY = "tk-ui-tier-secret-5d1e"
+ADMIN = "admin"
+VENV_BIN = Path(sys.executable).parent
+PROJECT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class UiAirflow:
+    """``airflow standalone`` and the emulator under ``root``; a context manager that starts and stops."""
+
+    root: Path
+    processes: dict[str, Process] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.logs = self.root / "logs"
+        self.logs.mkdir(parents=True, exist_ok=True)
+        self.home = self.root / "airflow-home"
+        self.dags = self.root / "dags"
+        self.dags.mkdir(exist_ok=True)
+        self.output = self.root / "output"
+        self.ports = {name: free_port() for name in ("api", "emulator")}
+        self.url = f"http://127.0.0.1:{self.ports['api']}"
+        self.emulator_url = f"http://127.0.0.1:{self.ports['emulator']}"
+        self._token: str | None = None
+
+    def env(self) -> dict[str, str]:
+        env = {
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith(("AIRFLOW__", "AIRFLOW_CONN_", "AIRFLOW_VAR_"))
+        }
+        env.update(
+            {
+                "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+                "AIRFLOW_HOME": str(self.home),
+                "AIRFLOW__CORE__DAGS_FOLDER": str(self.dags),
+                "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+                "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
+                "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN}:admin",
+                "AIRFLOW__CORE__FERNET_KEY": base64.urlsafe_b64encode(
+                    b"ui-tier-fernet-key-of-32-bytes!!"
+                ).decode(),
+                "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.url}/execution/",
+                "AIRFLOW__API__HOST": "127.0.0.1",
+                "AIRFLOW__API__PORT": str(self.ports["api"]),
+                "AIRFLOW__API__BASE_URL": self.url,
+                "AIRFLOW__API__WORKERS": "1",
+                "AIRFLOW__API_AUTH__JWT_SECRET": "ui-tier-" + "s" * 48,
+                # Short polls: a new DAG file, a queued task and a finished trigger are seen in seconds.
+                "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "3",
+                "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "5",
+                "AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME": "0.5",
+                "AIRFLOW__TRIGGERER__JOB_HEARTBEAT_SEC": "1",
+                "TENGR_EXAMPLES_OUTPUT": self.output.as_uri(),
+                "PYTHONPATH": str(PROJECT),
+                "AIRFLOW_CONN_TENGR_DEFAULT": json.dumps(
+                    {
+                        "conn_type": "tengr",
+                        "host": self.emulator_url,
+                        "password": API_KEY,
+                    }
+                ),
+            }
+        )
+        return env
+
+    def _add(self, name: str, command: list[str], env: Mapping[str, str]) -> Process:
+        process = Process(name, command, dict(env), self.logs / f"{name}.log")
+        self.processes[name] = process
+        process.start()
+        return process
+
+    def __enter__(self) -> UiAirflow:
+        try:
+            for source in sorted((PROJECT / "dags_examples").glob("*.py")):
+                shutil.copy(source, self.dags / source.name)
+            self._add(
+                "emulator",
+                [
+                    str(VENV_BIN / "tengr-emulator"),
+                    "--port",
+                    str(self.ports["emulator"]),
+                    "--api-key",
+                    API_KEY,
+                    "--processing-seconds",
+                    "1",
+                    "--quiet",
+                ],
+                os.environ,
+            )
+            self._add("standalone", [str(VENV_BIN / "airflow"), "standalone"], self.env())
+            wait_for(self._healthy, 240, f"airflow standalone to be healthy (log: {self.logs})", every=1)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            process.stop(grace=15)
+
+    def _healthy(self) -> bool:
+        for process in self.processes.values():
+            if not process.alive:
+                raise RuntimeError(f"{process.name} ended:\n{process.log_text()[-3000:]}")
+        try:
+            health = requests.get(f"{self.url}/api/v2/monitor/health", timeout=5).json()
+        except (requests.RequestException, ValueError):
+            return False
+        parts = ("metadatabase", "scheduler", "triggerer", "dag_processor")
+        return (self.home / "simple_auth_manager_passwords.json.generated").exists() and all(
+            (health.get(part) or {}).get("status") == "healthy" for part in parts
+        )
+
+    # -- what a person types, and the REST API the tests check with ---------------------------------
+    @property
+    def password(self) -> str:
+        passwords = json.loads((self.home / "simple_auth_manager_passwords.json.generated").read_text())
+        return str(passwords[ADMIN])
+
+    def call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        if self._token is None:
+            answer = requests.post(
+                f"{self.url}/auth/token", json={"username": ADMIN, "password": self.password}, timeout=30
+            )
+            answer.raise_for_status()
+            self._token = str(answer.json()["access_token"])
+        headers = {"Authorization": f"Bearer {self._token}"}
+        return requests.request(method, f"{self.url}/api/v2{path}", headers=headers, timeout=60, **kwargs)
+
+    def connection(self, conn_id: str) -> dict[str, Any]:
+        answer = self.call("GET", f"/connections/{quote(conn_id, safe='')}")
+        assert answer.status_code == 200, answer.text
+        return dict(answer.json())
+
+    def trigger(self, dag_id: str, conf: Mapping[str, Any]) -> str:
+        """Unpause ``dag_id`` and trigger it with ``conf`` (no logical date), as the Trigger button does."""
+        wait_for(lambda: self.call("GET", f"/dags/{dag_id}").status_code == 200, 120, f"{dag_id} parsed")
+        answer = self.call("PATCH", f"/dags/{dag_id}", json={"is_paused": False})
+        assert answer.status_code == 200, answer.text
+        answer = self.call("POST", f"/dags/{dag_id}/dagRuns", json={"logical_date": None, "conf": dict(conf)})
+        assert answer.status_code == 200, answer.text
+        return str(answer.json()["dag_run_id"])
+
+    def wait_for_run(self, dag_id: str, run_id: str, timeout: float = 180) -> dict[str, Any]:
+        """The run once it has ended; it must have succeeded."""
+
+        def ended() -> dict[str, Any] | None:
+            run = self.call("GET", f"/dags/{dag_id}/dagRuns/{quote(run_id, safe='')}").json()
+            return run if run["state"] in ("success", "failed") else None
+
+        run: dict[str, Any] = wait_for(ended, timeout, f"{dag_id} run {run_id} to end", every=1)
+        assert run["state"] == "success", (run, self.task_instances(dag_id, run_id))
+        return run
+
+    def task_instances(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
+        path = f"/dags/{dag_id}/dagRuns/{quote(run_id, safe='')}/taskInstances"
+        answer = self.call("GET", path)
+        assert answer.status_code == 200, answer.text
+        return list(answer.json()["task_instances"])

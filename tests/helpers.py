@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import socket
@@ -12,6 +13,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+import pytest
 from packaging.version import Version
 
 #: The Airflow version the suite runs on (3.3 is the main target, 3.0 the floor). Read from the
@@ -119,3 +121,47 @@ def wait_for(condition: Callable[[], object], timeout: float, what: str, every: 
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
         time.sleep(every)
+
+
+#: Where a process tier (deployment, UI) keeps its processes' logs, for the report of a failed test.
+TIER_LOGS = pytest.StashKey[Path]()
+
+
+def tier_environment(home: Path, dags: Path, venv_bin: Path) -> dict[str, str]:
+    """What a tier's Airflow processes start from: this environment without the test run's own Airflow
+    settings and connections, with their home, DAGs folder and the venv's programs."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("AIRFLOW__", "AIRFLOW_CONN_", "AIRFLOW_VAR_"))
+    }
+    env.update(
+        {
+            "PATH": f"{venv_bin}{os.pathsep}{os.environ.get('PATH', '')}",
+            "AIRFLOW_HOME": str(home),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        }
+    )
+    return env
+
+
+def keep_tier_out_unless_asked(
+    config: pytest.Config, items: list[pytest.Item], marker: str, folder: Path
+) -> None:
+    """Deselect the tests under ``folder`` unless the run asked for ``-m <marker>``: a tier that starts
+    its own processes runs only when asked for, never as part of ``make test``."""
+    expression = config.option.markexpr or ""
+    if marker in expression.split() and f"not {marker}" not in expression:
+        return
+    kept = [item for item in items if folder not in Path(str(item.path)).parents]
+    if len(kept) != len(items):
+        config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+        items[:] = kept
+
+
+def point_failures_at_tier_logs(item: pytest.Item, report: pytest.TestReport, title: str) -> None:
+    """Add where the tier's process logs are to a failed test's report."""
+    logs = item.config.stash.get(TIER_LOGS, None)
+    if report.failed and logs is not None:
+        report.sections.append((title, f"every process's log is in {logs}{os.sep}"))

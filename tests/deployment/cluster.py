@@ -32,7 +32,7 @@ from typing import Any
 from urllib.parse import quote
 
 import requests
-from tests.helpers import free_port, wait_for
+from tests.helpers import free_port, tier_environment, wait_for
 
 #: The emulator's API key in this deployment; tests check it appears in no log.
 API_KEY = "tk-deployment-secret-71c3"
@@ -144,17 +144,9 @@ class Deployment:
     # -- the environment every Airflow process shares ----------------------------------------------
     def airflow_env(self) -> dict[str, str]:
         database = f"airflow@127.0.0.1:{self.ports['postgres']}/airflow"
-        env = {
-            key: value
-            for key, value in os.environ.items()
-            if not key.startswith(("AIRFLOW__", "AIRFLOW_CONN_", "AIRFLOW_VAR_"))
-        }
+        env = tier_environment(self.home, self.dags, VENV_BIN)
         env.update(
             {
-                "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-                "AIRFLOW_HOME": str(self.home),
-                "AIRFLOW__CORE__DAGS_FOLDER": str(self.dags),
-                "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
                 # A few more than the eight worker slots: a queued task is then seconds old, never a minute.
                 "AIRFLOW__CORE__PARALLELISM": "16",
                 # The examples' output_path default: the deployment's bucket, as a team would set it.

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from tests.deployment.cluster import Deployment
+from tests.helpers import TIER_LOGS, keep_tier_out_unless_asked, point_failures_at_tier_logs
 
 PROJECT = Path(__file__).resolve().parents[2]
-_LOGS_KEY = pytest.StashKey[Path]()
 
 
 @pytest.fixture(scope="session")
@@ -28,7 +27,7 @@ def deployment(
         PROJECT / "tests/deployment/dags/deployment_batch.py",
     ]:
         shutil.copy(source, dags / source.name)
-    request.config.stash[_LOGS_KEY] = root / "logs"
+    request.config.stash[TIER_LOGS] = root / "logs"
     # Long enough for a triggerer to be killed while it holds waits; short enough for a quick tier.
     with Deployment(root, dags, emulator_args=("--processing-seconds", "6")) as running:
         yield running
@@ -37,19 +36,9 @@ def deployment(
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
     outcome = yield
-    report = outcome.get_result()
-    logs = item.config.stash.get(_LOGS_KEY, None)
-    if report.failed and logs is not None:
-        report.sections.append(("deployment logs", f"every process's log is in {logs}{os.sep}"))
+    point_failures_at_tier_logs(item, outcome.get_result(), "deployment logs")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Keep the tier out of ``make test``: it runs only when asked for with ``-m deployment``."""
-    expression = config.option.markexpr or ""
-    if "deployment" in expression and "not deployment" not in expression:
-        return
-    here = Path(__file__).parent
-    kept = [item for item in items if here not in Path(str(item.path)).parents]
-    if len(kept) != len(items):
-        config.hook.pytest_deselected(items=[item for item in items if item not in kept])
-        items[:] = kept
+    keep_tier_out_unless_asked(config, items, "deployment", Path(__file__).parent)

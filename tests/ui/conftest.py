@@ -12,19 +12,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.helpers import TIER_LOGS, keep_tier_out_unless_asked, point_failures_at_tier_logs
 from tests.ui.server import ADMIN, UiAirflow
 
 PROJECT = Path(__file__).resolve().parents[2]
 #: Where the screenshots the docs show are written.
 SCREENSHOTS = PROJECT / "docs" / "img"
 CHROMIUM = os.environ.get("TENGR_UI_CHROMIUM", "/usr/bin/chromium")
-_LOGS_KEY = pytest.StashKey[Path]()
 
 
 @pytest.fixture(scope="session")
 def airflow(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[UiAirflow]:
     root = tmp_path_factory.mktemp("ui")
-    request.config.stash[_LOGS_KEY] = root / "logs"
+    request.config.stash[TIER_LOGS] = root / "logs"
     with UiAirflow(root) as running:
         yield running
 
@@ -89,19 +89,9 @@ def screenshot(page: Any, name: str) -> Path:
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
     outcome = yield
-    report = outcome.get_result()
-    logs = item.config.stash.get(_LOGS_KEY, None)
-    if report.failed and logs is not None:
-        report.sections.append(("ui tier logs", f"every process's log is in {logs}{os.sep}"))
+    point_failures_at_tier_logs(item, outcome.get_result(), "ui tier logs")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Keep the tier out of ``make test``: it runs only when asked for with ``-m ui``."""
-    expression = config.option.markexpr or ""
-    if "ui" in expression.split() and "not ui" not in expression:
-        return
-    here = Path(__file__).parent
-    kept = [item for item in items if here not in Path(str(item.path)).parents]
-    if len(kept) != len(items):
-        config.hook.pytest_deselected(items=[item for item in items if item not in kept])
-        items[:] = kept
+    keep_tier_out_unless_asked(config, items, "ui", Path(__file__).parent)

@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 import requests
 from tests.deployment.cluster import Process
-from tests.helpers import free_port, wait_for
+from tests.helpers import free_port, tier_environment, wait_for
 
 #: The key the emulator accepts; a test types it into the form.
 API_KEY = "tk-ui-tier-secret-5d1e"
@@ -49,17 +49,9 @@ class UiAirflow:
         self._token: str | None = None
 
     def env(self) -> dict[str, str]:
-        env = {
-            key: value
-            for key, value in os.environ.items()
-            if not key.startswith(("AIRFLOW__", "AIRFLOW_CONN_", "AIRFLOW_VAR_"))
-        }
+        env = tier_environment(self.home, self.dags, VENV_BIN)
         env.update(
             {
-                "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-                "AIRFLOW_HOME": str(self.home),
-                "AIRFLOW__CORE__DAGS_FOLDER": str(self.dags),
-                "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
                 "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
                 "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN}:admin",
                 "AIRFLOW__CORE__FERNET_KEY": base64.urlsafe_b64encode(

@@ -173,6 +173,16 @@ class TengrArtworkTrigger(BaseTrigger):
             event = ArtworkWaitEvent.failed(self.artwork_id, exc)
         yield TriggerEvent(event.model_dump())  # type: ignore[no-untyped-call]
 
+    def _new_wait(self) -> ArtworkWait:
+        """This trigger's wait: its deadline on the epoch clock, so a triggerer restart keeps it."""
+        return ArtworkWait(
+            self.artwork_id,
+            deadline=self.end_time,
+            poll_interval=self.poll_interval,
+            clock=time.time,
+            logger=self.log,
+        )
+
     async def _wait_coalesced(self) -> ArtworkWaitEvent:
         """Register with the shared poller and wait for its answer or the deadline.
 
@@ -180,13 +190,7 @@ class TengrArtworkTrigger(BaseTrigger):
         task, a triggerer shutting down or a trigger moved elsewhere, so the poller stops asking for
         artworks nobody waits for (and stops altogether when nobody waits).
         """
-        wait = ArtworkWait(
-            self.artwork_id,
-            deadline=self.end_time,
-            poll_interval=self.poll_interval,
-            clock=time.time,
-            logger=self.log,
-        )
+        wait = self._new_wait()
         poller = poller_for(PollerKey(self.tengr_conn_id), self._hook, self.log)
         done = poller.register(wait)
         try:
@@ -201,13 +205,7 @@ class TengrArtworkTrigger(BaseTrigger):
 
     async def _wait(self) -> ArtworkWaitEvent:
         async with self._hook() as hook:
-            wait = ArtworkWait(
-                self.artwork_id,
-                deadline=self.end_time,
-                poll_interval=self.poll_interval,
-                clock=time.time,
-                logger=self.log,
-            )
+            wait = self._new_wait()
             while True:
                 try:
                     artwork = await hook.get_artwork(self.artwork_id)

@@ -358,18 +358,19 @@ class TengrHook(_TengrHookBase):
                 [f"webhook: the V1 {call_name} call takes no webhook; set api_version to v2"],
             )
 
-    def _create(self, name: str, request: ApiRequest, **values: str) -> Any:
+    def _create(self, name: str, request: ApiRequest, **values: str) -> tuple[ApiCall, Any]:
+        """Send the table's create call ``name``; the call (for messages) and the API's answer."""
         self._check_webhook(request, name)
-        return self._call(_create_call(self.settings, name, request.to_api(), **values))
+        call = _create_call(self.settings, name, request.to_api(), **values)
+        return call, self._call(call)
 
     def create_photo_pilot(self, request: PhotoPilotRequest | dict[str, Any]) -> Artwork:
         """Start a photo-pilot (image-to-image) artwork; it finishes later, see :meth:`wait_for_artwork`.
 
         A ``webhook`` must be https on a public host unless the connection allows insecure webhooks.
         """
-        parsed = parse_request(PhotoPilotRequest, request)
-        call = _create_call(self.settings, "photo-pilot", {})
-        return _created_artwork(self._create("photo-pilot", parsed), call, self.log)
+        call, answer = self._create("photo-pilot", parse_request(PhotoPilotRequest, request))
+        return _created_artwork(answer, call, self.log)
 
     def submit_style_dna(self, request: StyleDnaRequest | dict[str, Any]) -> StyleDnaImage | Artwork:
         """Ask for an image in a Style DNA and return what the API answered.
@@ -377,9 +378,7 @@ class TengrHook(_TengrHookBase):
         API V1 answers with the image (:class:`StyleDnaImage`); API V2 with an artwork to wait for, whose
         result :meth:`StyleDnaImage.from_artwork` reads. Either answer is accepted from either version.
         """
-        parsed = parse_request(StyleDnaRequest, request)
-        data = self._create("style-dna", parsed)
-        call = _create_call(self.settings, "style-dna", {})
+        call, data = self._create("style-dna", parse_request(StyleDnaRequest, request))
         if isinstance(data, dict) and "imageUrl" in data and "status" not in data:
             return parse_response(StyleDnaImage, data, call)
         return _created_artwork(data, call, self.log)
@@ -399,9 +398,8 @@ class TengrHook(_TengrHookBase):
 
     def create_upscaling(self, request: UpscalingRequest | dict[str, Any]) -> Artwork:
         """Upscale an image; V1 usually answers with a finished (``done``) artwork, V2 with one to wait on."""
-        parsed = parse_request(UpscalingRequest, request)
-        call = _create_call(self.settings, "upscaling", {})
-        return _created_artwork(self._create("upscaling", parsed), call, self.log)
+        call, answer = self._create("upscaling", parse_request(UpscalingRequest, request))
+        return _created_artwork(answer, call, self.log)
 
     def create_artwork(self, endpoint: str, request: ApiRequest | dict[str, Any]) -> Artwork:
         """Create an artwork at any artwork endpoint of the connection's API version.

@@ -81,15 +81,27 @@ class Reviewer:
             self._abandon_the_review()
 
     def _abandon_the_review(self) -> None:
-        """Fail a review nobody will answer, or ``dag.test()`` would wait for it forever."""
+        """Fail a review nobody will answer, or ``dag.test()`` would wait for its 24-hour deadline.
+
+        The review may not be parked yet when the reviewer gives up, so this waits for it to park.
+        """
         from airflow.models.taskinstance import TaskInstance
         from airflow.utils.session import create_session
         from airflow.utils.state import TaskInstanceState
 
-        with create_session() as session:
-            session.query(TaskInstance).filter(
-                TaskInstance.dag_id == DAG_ID, TaskInstance.state == TaskInstanceState.AWAITING_INPUT
-            ).update({"state": TaskInstanceState.FAILED}, synchronize_session=False)
+        deadline = time.monotonic() + REVIEW_APPEARS_WITHIN
+        while not self._stop.is_set() and time.monotonic() < deadline:
+            with create_session() as session:
+                failed = (
+                    session.query(TaskInstance)
+                    .filter(
+                        TaskInstance.dag_id == DAG_ID, TaskInstance.state == TaskInstanceState.AWAITING_INPUT
+                    )
+                    .update({"state": TaskInstanceState.FAILED}, synchronize_session=False)
+                )
+            if failed:
+                return
+            time.sleep(0.5)
 
     def _wait_for_review(self) -> dict[str, Any] | None:
         """The first review of the DAG that has no answer yet, as soon as it is listed."""
@@ -100,7 +112,10 @@ class Reviewer:
             )
             assert answer.status_code == 200, answer.text
             details: list[dict[str, Any]] = answer.json()["hitl_details"]
-            if details:
+            # The task writes the review before it parks in AWAITING_INPUT with its deadline (one
+            # update, later): acting on the review in between races the task and can leave it waiting
+            # for the 24-hour deadline.
+            if details and details[0]["task_instance"]["state"] == "awaiting_input":
                 self.seen = details[0]
                 return details[0]
             time.sleep(0.5)

@@ -52,7 +52,14 @@ from tengr_provider.testing.sizes import (
     upscaled_size,
 )
 from tengr_provider.testing.stats import BROKEN, DROPPED, StatsRecorder
-from tengr_provider.testing.store import FILES_PREFIX, ArtworkStore, OutOfCreditsError, iso_timestamp
+from tengr_provider.testing.store import (
+    FILES_PREFIX,
+    RESULT_FORMAT,
+    ArtworkRecord,
+    ArtworkStore,
+    OutOfCreditsError,
+    iso_timestamp,
+)
 
 log = logging.getLogger(__name__)
 
@@ -231,15 +238,8 @@ class EmulatorApp:
         for field, limit in (("prompt", PROMPT_WORD_LIMIT), ("negativePrompt", NEGATIVE_PROMPT_WORD_LIMIT)):
             if field in parameters:  # the API keeps the first `limit` words
                 parameters[field] = " ".join(parameters[field].split()[:limit])
-        record = self._store.add_artwork(
-            "photo_pilot",
-            parameters,
-            self._faults.photo_pilot_outcome(),
-            size,
-            self._config.processing_seconds,
-        )
-        self._stats.created(record.id, record.artwork_type, iso_timestamp(record.created))
-        return json_response(202, record.to_api(record.created, request.base_url))
+        record = self._new_artwork("photo_pilot", parameters, self._faults.photo_pilot_outcome(), size)
+        return _accepted(record, request)
 
     def _create_upscaling(self, request: Request, params: Mapping[str, str]) -> Response:
         body = self._parse(UpscalingRequest, request)
@@ -247,10 +247,9 @@ class EmulatorApp:
         source = self._upscaling_source(body, request)
         self._spend_credit()
         size = upscaled_size(source, body.scale_factor)
-        record = self._store.add_artwork(
-            "upscaling", body.to_api(), self._faults.upscaling_outcome(), size, 0.0
+        record = self._new_artwork(
+            "upscaling", body.to_api(), self._faults.upscaling_outcome(), size, processing_seconds=0.0
         )
-        self._stats.created(record.id, record.artwork_type, iso_timestamp(record.created))
         return self._after_synchronous_work(
             json_response(201, record.to_api(record.created, request.base_url))
         )
@@ -261,15 +260,13 @@ class EmulatorApp:
         source = self._upscaling_source(body, request)
         self._spend_credit()
         outcome = self._faults.upscaling_outcome()
-        record = self._store.add_artwork(
+        record = self._new_artwork(
             "upscaling_v2",
             body.to_api(),
             ArtworkStatus.SUCCEEDED if outcome.is_success else outcome,
             upscaled_size(source, body.scale_factor),
-            self._config.processing_seconds,
         )
-        self._stats.created(record.id, record.artwork_type, iso_timestamp(record.created))
-        return json_response(202, record.to_api(record.created, request.base_url))
+        return _accepted(record, request)
 
     def _upscaling_source(self, body: UpscalingRequest, request: Request) -> Size:
         source = self._source_size(body.image_url, request)
@@ -297,16 +294,14 @@ class EmulatorApp:
         """V2: a ``style_dna`` artwork (202) whose one result is the image; see docs/api-versions.md."""
         body = self._parse_style_dna(request)
         self._spend_credit()
-        record = self._store.add_artwork(
+        record = self._new_artwork(
             "style_dna",
             body.to_api(),
             ArtworkStatus.SUCCEEDED,
             style_dna_size(body),
-            self._config.processing_seconds,
             result_format=body.extension,
         )
-        self._stats.created(record.id, record.artwork_type, iso_timestamp(record.created))
-        return json_response(202, record.to_api(record.created, request.base_url))
+        return _accepted(record, request)
 
     def _parse_style_dna(self, request: Request) -> StyleDnaRequest:
         body = self._parse(StyleDnaRequest, request)
@@ -334,15 +329,35 @@ class EmulatorApp:
             return bad_request(["imageUrl must be an http(s) URL"])
         source = self._source_size(image_url, request)
         self._spend_credit()
+        record = self._new_artwork(
+            params["endpoint"].replace("-", "_"), data, self._faults.photo_pilot_outcome(), source
+        )
+        return _accepted(record, request)
+
+    def _new_artwork(
+        self,
+        artwork_type: str,
+        parameters: dict[str, Any],
+        outcome: ArtworkStatus,
+        size: Size,
+        *,
+        processing_seconds: float | None = None,
+        result_format: str = RESULT_FORMAT,
+    ) -> ArtworkRecord:
+        """Store a new artwork and count its creation: every artwork route creates through here.
+
+        ``processing_seconds`` defaults to the emulator's configured processing time.
+        """
         record = self._store.add_artwork(
-            params["endpoint"].replace("-", "_"),
-            data,
-            self._faults.photo_pilot_outcome(),
-            source,
-            self._config.processing_seconds,
+            artwork_type,
+            parameters,
+            outcome,
+            size,
+            self._config.processing_seconds if processing_seconds is None else processing_seconds,
+            result_format=result_format,
         )
         self._stats.created(record.id, record.artwork_type, iso_timestamp(record.created))
-        return json_response(202, record.to_api(record.created, request.base_url))
+        return record
 
     def _root(self, request: Request, params: Mapping[str, str]) -> Response:
         """``GET /``: the API's metadata with its routes, as the Test button reads it."""
@@ -495,3 +510,8 @@ def _sample_size(query: Mapping[str, list[str]]) -> Size | list[str]:
     width = _int_param(query, "width", DEFAULT_SIZE.width, 1, MAX_SAMPLE_EDGE, problems)
     height = _int_param(query, "height", DEFAULT_SIZE.height, 1, MAX_SAMPLE_EDGE, problems)
     return problems or Size(width, height)
+
+
+def _accepted(record: ArtworkRecord, request: Request) -> Response:
+    """202 with the new artwork: the API's answer to every asynchronous create."""
+    return json_response(202, record.to_api(record.created, request.base_url))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -19,7 +20,7 @@ from tengr_provider.exceptions import (
 )
 from tengr_provider.models import Artwork
 from tengr_provider.triggers import _poller
-from tengr_provider.triggers._poller import PAGE_LIMIT, StatusPoller, page_budget
+from tengr_provider.triggers._poller import PAGE_LIMIT, RESOLVE_SLICE, StatusPoller, page_budget
 from tengr_provider.triggers.artwork import TengrArtworkTrigger
 
 INTERVAL = 0.01
@@ -195,6 +196,38 @@ async def test_each_trigger_fires_exactly_once_even_for_the_same_artwork(apis: d
 
     assert [len(events) for events in results] == [1, 1, 1]
     assert {events[0]["status"] for events in results} == {"success"}
+
+
+async def test_a_round_that_ends_many_waits_resolves_them_a_slice_per_loop_iteration(
+    apis: dict[str, FakeApi],
+) -> None:
+    count = 2 * RESOLVE_SLICE + 50
+    ids = [f"a{i}" for i in range(count)]
+    apis["tengr_default"] = FakeApi({i: ["succeeded"] for i in ids})
+    loop_iteration = 0
+    resolved_in: list[int] = []
+
+    async def count_iterations() -> None:
+        nonlocal loop_iteration
+        while True:
+            await asyncio.sleep(0)
+            loop_iteration += 1
+
+    async def wait_and_note(t: TengrArtworkTrigger) -> list[dict[str, Any]]:
+        events = await events_of(t)
+        resolved_in.append(loop_iteration)
+        return events
+
+    counter = asyncio.create_task(count_iterations())
+    try:
+        results = await asyncio.gather(*(wait_and_note(trigger(i)) for i in ids))
+    finally:
+        counter.cancel()
+
+    assert [events[0]["status"] for events in results] == ["success"] * count
+    per_iteration = Counter(resolved_in)
+    assert len(per_iteration) >= 3  # 250 waits: three slices, each let run before the next
+    assert max(per_iteration.values()) <= RESOLVE_SLICE
 
 
 async def test_the_deadline_ends_a_coalesced_wait_with_the_last_status(apis: dict[str, FakeApi]) -> None:

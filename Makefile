@@ -64,8 +64,9 @@ typecheck: install
 unit: install
 	$(VENV)/bin/pytest tests/unit
 
+# The 15 slowest tests are listed at the end, so a log shows where the suite's 15-minute budget goes.
 test: lint typecheck
-	$(VENV)/bin/pytest --cov --cov-report=term
+	$(VENV)/bin/pytest --cov --cov-report=term --durations=15
 
 # The fault-injection suite (marker `faults`) runs on the main target only: it tests the provider's own
 # retry and storage code, which does not change with Airflow, and costs 11 minutes on 3.0.6's slower dag.test().

@@ -79,9 +79,10 @@ test-deployment: install-deployment
 	$(VENV)/bin/pytest -p no:cacheprovider -m deployment tests/deployment -s
 
 # Airflow's web UI as a person uses it (tests/ui): one `airflow standalone` and the emulator, driven
-# through Debian's Chromium by Playwright; screenshots land in docs/img/.
-test-ui: install-ui
-	$(VENV)/bin/pytest -p no:cacheprovider -m ui tests/ui
+# through Debian's Chromium by Playwright; screenshots land in docs/img/. The connection form also runs
+# on the floor's Airflow (its own standalone, from the floor venv): 3.0 and 3.1 build it another way.
+test-ui: install-ui install-floor
+	TENGR_UI_FLOOR_BIN=$(FLOOR_VENV)/bin $(VENV)/bin/pytest -p no:cacheprovider -m ui tests/ui
 
 demo: install
 	$(VENV)/bin/python scripts/demo.py

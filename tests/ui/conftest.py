@@ -7,7 +7,7 @@ Playwright's own browser download cannot work here, so the tier launches the sys
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,43 +30,61 @@ def airflow(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureReq
 
 
 @pytest.fixture(scope="session")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[], Any]]:
+    """Start a headless Chromium profile of its own: each Airflow gets one, since both sit on
+    127.0.0.1 and a browser keeps cookies by host, not by port (one login would replace the other)."""
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: run `make test-ui` (it installs Debian's chromium)")
-    profile = tmp_path_factory.mktemp("chromium-profile")
+    contexts: list[Any] = []
     with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(profile),
-            executable_path=CHROMIUM,
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-            ],
-            viewport={"width": 1400, "height": 1000},
-        )
-        context.set_default_timeout(20_000)
+
+        def new_profile() -> Any:
+            context = playwright.chromium.launch_persistent_context(
+                str(tmp_path_factory.mktemp("chromium-profile")),
+                executable_path=CHROMIUM,
+                headless=True,
+                args=[
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                ],
+                viewport={"width": 1400, "height": 1000},
+            )
+            context.set_default_timeout(20_000)
+            contexts.append(context)
+            return context
+
         try:
-            yield context
+            yield new_profile
         finally:
-            context.close()
+            for context in contexts:
+                context.close()
 
 
-@pytest.fixture(scope="session")
-def logged_in(airflow: UiAirflow, browser: Any) -> Any:
-    """The browser context after a person logged in on Airflow's login page (once for the session)."""
-    page = browser.new_page()
+def log_in(context: Any, airflow: UiAirflow) -> Any:
+    """Log in on Airflow's login page as a person does; return the context, now logged in."""
+    page = context.new_page()
     page.goto(f"{airflow.url}/")
     page.get_by_label("Username").fill(ADMIN)
     page.get_by_label("Password").fill(airflow.password)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(lambda url: "/auth/login" not in url and "/login" not in url, timeout=30_000)
     page.close()
-    return browser
+    return context
+
+
+@pytest.fixture(scope="session")
+def browser(chromium: Callable[[], Any]) -> Any:
+    return chromium()
+
+
+@pytest.fixture(scope="session")
+def logged_in(airflow: UiAirflow, browser: Any) -> Any:
+    """The browser context after a person logged in on Airflow's login page (once for the session)."""
+    return log_in(browser, airflow)
 
 
 @pytest.fixture

@@ -34,6 +34,10 @@ class UiAirflow:
     """``airflow standalone`` and the emulator under ``root``; a context manager that starts and stops."""
 
     root: Path
+    #: Where ``airflow`` comes from: this venv's, or the floor venv's for the oldest supported Airflow.
+    airflow_bin: Path = VENV_BIN
+    #: Whether the example DAGs are in its DAGs folder (the connection form needs none).
+    examples: bool = True
     processes: dict[str, Process] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -49,7 +53,7 @@ class UiAirflow:
         self._token: str | None = None
 
     def env(self) -> dict[str, str]:
-        env = tier_environment(self.home, self.dags, VENV_BIN)
+        env = tier_environment(self.home, self.dags, self.airflow_bin)
         env.update(
             {
                 "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
@@ -89,7 +93,7 @@ class UiAirflow:
 
     def __enter__(self) -> UiAirflow:
         try:
-            for source in sorted((PROJECT / "dags_examples").glob("*.py")):
+            for source in sorted((PROJECT / "dags_examples").glob("*.py")) if self.examples else ():
                 shutil.copy(source, self.dags / source.name)
             self._add(
                 "emulator",
@@ -105,7 +109,7 @@ class UiAirflow:
                 ],
                 os.environ,
             )
-            self._add("standalone", [str(VENV_BIN / "airflow"), "standalone"], self.env())
+            self._add("standalone", [str(self.airflow_bin / "airflow"), "standalone"], self.env())
             wait_for(self._healthy, 240, f"airflow standalone to be healthy (log: {self.logs})", every=1)
         except BaseException:
             self.stop()

@@ -9,73 +9,17 @@ that defect where it exists, the documented workaround (store port 0), and the g
 from __future__ import annotations
 
 import json
-import subprocess
 from typing import Any
 
 import pytest
 from tests.ui.conftest import screenshot
-from tests.ui.server import API_KEY, VENV_BIN, UiAirflow
+from tests.ui.connection_form import add_connection, hook_settings, open_add_form, press_test, store_port_zero
+from tests.ui.server import API_KEY, UiAirflow
 
 pytestmark = pytest.mark.ui
 
 #: What the UI's list sends for a connection saved without a port, and what 3.3.2 answers.
 REFUSED = "The host or port to test differs from the stored connection."
-
-
-#: What the api-server does for Test: the stored connection, handed to the hook as an environment
-#: connection (a hook outside a task cannot read the metadata database through the Task SDK).
-READ_THROUGH_THE_HOOK = """
-import os, sys
-from airflow.models.connection import Connection
-from tengr_provider.hooks.tengr import TengrHook
-conn_id = sys.argv[1]
-os.environ[f"AIRFLOW_CONN_{conn_id.upper()}"] = Connection.get_connection_from_secrets(conn_id).get_uri()
-settings = TengrHook(conn_id).settings
-print(settings.timeout, settings.base_url)
-"""
-
-
-def open_add_form(page: Any, airflow: UiAirflow, conn_id: str) -> Any:
-    page.goto(f"{airflow.url}/connections")
-    page.get_by_role("button", name="Add Connection").click()
-    dialog = page.get_by_role("dialog")
-    dialog.locator("input[name=connection_id]").fill(conn_id)
-    dialog.get_by_role("combobox").fill("tengr")
-    page.get_by_role("option", name="tengr.ai").click()
-    return dialog
-
-
-def add_connection(page: Any, airflow: UiAirflow, conn_id: str, key: str) -> None:
-    dialog = open_add_form(page, airflow, conn_id)
-    dialog.locator("input[name=host]").fill(airflow.emulator_url)
-    dialog.locator("input[name=password]").fill(key)
-    dialog.get_by_role("button", name="Save").click()
-    page.get_by_role("row").filter(has_text=conn_id).wait_for()
-
-
-def press_test(page: Any, conn_id: str) -> tuple[int, dict[str, Any], str]:
-    """Press the row's Test button; return the api-server's status and answer, and the toast shown."""
-    row = page.get_by_role("row").filter(has_text=conn_id)
-    toasts = page.locator("[data-scope=toast][data-part=root]").filter(has_text="Test Connection")
-    shown = toasts.count()
-    with page.expect_response(lambda r: r.url.endswith("/api/v2/connections/test")) as answer:
-        row.get_by_role("button", name="Test Connection").click()
-    toast = toasts.nth(shown)
-    toast.wait_for()
-    page.wait_for_timeout(700)  # the toast slides in; the screenshot shows it whole
-    text = toast.inner_text()
-    return answer.value.status, answer.value.json(), text
-
-
-def store_port_zero(airflow: UiAirflow, conn_id: str) -> None:
-    """The documented workaround for Airflow 3.3.2 (docs/connection.md): store port 0 once."""
-    answer = airflow.call(
-        "PATCH",
-        f"/connections/{conn_id}",
-        params={"update_mask": "port"},
-        json={"connection_id": conn_id, "conn_type": "tengr", "port": 0},
-    )
-    assert answer.status_code == 200, answer.text
 
 
 def test_the_form_shows_only_what_tengr_uses(page: Any, airflow: UiAirflow) -> None:
@@ -150,13 +94,4 @@ def test_an_extra_changed_in_the_form_reaches_the_hook(page: Any, airflow: UiAir
     timeout.blur()
     dialog.get_by_role("button", name="Save").click()
     dialog.wait_for(state="hidden")
-    resolved = subprocess.run(
-        [str(VENV_BIN / "python"), "-c", READ_THROUGH_THE_HOOK, "tengr_edit"],
-        env=airflow.env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert resolved.returncode == 0, resolved.stderr[-2000:]
-    assert resolved.stdout.splitlines()[-1].split() == ["7.5", airflow.emulator_url]
+    assert hook_settings(airflow, "tengr_edit") == ["7.5", airflow.emulator_url]

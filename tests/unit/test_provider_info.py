@@ -115,3 +115,9 @@ def test_legacy_form_widgets_match_the_declared_fields() -> None:
     pytest.importorskip("flask_appbuilder", reason="only Airflow < 3.2 with the FAB UI calls this")
     widgets = TengrHook.get_connection_form_widgets()
     assert set(widgets) == set(get_provider_info()["connection-types"][0]["conn-fields"])
+    # The declaration's defaults and choices reach the legacy form too (tests/ui drives it in a browser).
+    assert widgets["retry_creates"].kwargs["default"] is True
+    assert widgets["allow_insecure_webhooks"].kwargs["default"] is False
+    assert widgets["timeout"].kwargs["default"] == "60"
+    assert widgets["max_retries"].kwargs["default"] == 5
+    assert [validator.values for validator in widgets["api_version"].kwargs["validators"]] == [["v1", "v2"]]

@@ -285,17 +285,31 @@ class TengrHook(_TengrHookBase):
 
     @classmethod
     def get_connection_form_widgets(cls) -> dict[str, Any]:
-        """Extra fields of the connection form (Airflow < 3.2; needs wtforms, as those versions have)."""
+        """Extra fields of the connection form (Airflow < 3.2; needs wtforms, as those versions have).
+
+        Built from the same declaration as the 3.2+ form, defaults and choices included: Airflow 3.0
+        and 3.1 read these fields with wtforms mocked (string, integer, boolean; ``any_of`` becomes a
+        select), and a field without its default shows, say, a switch that is off for a setting
+        that is on unless changed.
+        """
         from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
         from flask_babel import lazy_gettext
         from wtforms import BooleanField, IntegerField, StringField
+        from wtforms.validators import any_of
 
         field_classes = {"integer": IntegerField, "boolean": BooleanField}
         widgets: dict[str, Any] = {}
         for name, spec in cls._FORM["conn-fields"].items():
-            kind = spec["schema"]["type"][0]
-            field_class = field_classes.get(kind, StringField)
-            kwargs: dict[str, Any] = {"description": spec.get("description", "")}
+            schema = spec["schema"]
+            field_class = field_classes.get(schema["type"][0], StringField)
+            default = schema.get("default")
+            kwargs: dict[str, Any] = {
+                "description": spec.get("description", ""),
+                # A number shown in a text field is text: the hook reads "60" as it reads 60.
+                "default": str(default) if field_class is StringField and default is not None else default,
+            }
+            if "enum" in schema:
+                kwargs["validators"] = [any_of(schema["enum"])]
             if field_class is not BooleanField:
                 kwargs["widget"] = BS3TextFieldWidget()
             widgets[name] = field_class(lazy_gettext(spec["label"]), **kwargs)

@@ -30,6 +30,31 @@ def open_add_form(page: Any, airflow: UiAirflow, conn_id: str) -> Any:
     return dialog
 
 
+def fill_the_form_checking_what_it_shows(dialog: Any, airflow: UiAirflow, key_value: str) -> None:
+    """Check what the tengr.ai form shows (labels, placeholders, the key masked, nothing tengr does not
+    use), type the emulator's URL and ``key_value``, and open the extra fields, checking their labels."""
+    host, key = dialog.locator("input[name=host]"), dialog.locator("input[name=password]")
+    assert dialog.get_by_text("Base URL", exact=True).is_visible()
+    assert dialog.get_by_text("API key", exact=True).is_visible()
+    assert host.get_attribute("placeholder") == "https://api.tengr.ai"
+    assert key.get_attribute("placeholder") == "your tengr.ai API key"
+    assert key.get_attribute("type") == "password"
+    for hidden in ("schema", "login", "port"):
+        assert dialog.locator(f"input[name={hidden}]").count() == 0, hidden
+    host.fill(airflow.emulator_url)
+    key.fill(key_value)
+    dialog.get_by_role("button", name="Extra Fields", exact=True).click()
+    labels = [text.strip() for text in dialog.locator("label").all_inner_texts() if text.strip()]
+    for label in (
+        "Timeout (seconds)",
+        "Max retries",
+        "Backoff (seconds)",
+        "API version",
+        "Path overrides (JSON)",
+    ):
+        assert label in labels, label
+
+
 def add_connection(page: Any, airflow: UiAirflow, conn_id: str, key: str) -> None:
     dialog = open_add_form(page, airflow, conn_id)
     dialog.locator("input[name=host]").fill(airflow.emulator_url)

@@ -13,7 +13,14 @@ from typing import Any
 
 import pytest
 from tests.ui.conftest import screenshot
-from tests.ui.connection_form import add_connection, hook_settings, open_add_form, press_test, store_port_zero
+from tests.ui.connection_form import (
+    add_connection,
+    fill_the_form_checking_what_it_shows,
+    hook_settings,
+    open_add_form,
+    press_test,
+    store_port_zero,
+)
 from tests.ui.server import API_KEY, UiAirflow
 
 pytestmark = pytest.mark.ui
@@ -24,20 +31,7 @@ REFUSED = "The host or port to test differs from the stored connection."
 
 def test_the_form_shows_only_what_tengr_uses(page: Any, airflow: UiAirflow) -> None:
     dialog = open_add_form(page, airflow, "tengr_ui")
-    host, key = dialog.locator("input[name=host]"), dialog.locator("input[name=password]")
-    assert dialog.get_by_text("Base URL", exact=True).is_visible()
-    assert dialog.get_by_text("API key", exact=True).is_visible()
-    assert host.get_attribute("placeholder") == "https://api.tengr.ai"
-    assert key.get_attribute("placeholder") == "your tengr.ai API key"
-    for hidden in ("schema", "login", "port"):
-        assert dialog.locator(f"input[name={hidden}]").count() == 0, hidden
-    host.fill(airflow.emulator_url)
-    key.fill(API_KEY)
-    assert key.get_attribute("type") == "password"
-    dialog.get_by_role("button", name="Extra Fields", exact=True).click()
-    labels = [text.strip() for text in dialog.locator("label").all_inner_texts() if text.strip()]
-    for label in ("Timeout (seconds)", "Max retries", "Backoff (seconds)", "API version"):
-        assert label in labels
+    fill_the_form_checking_what_it_shows(dialog, airflow, API_KEY)
     # The form keeps the bounds the hook checks: 0 s of backoff is not accepted (it was, as an
     # ``exclusiveMinimum``, which the form ignores).
     backoff = dialog.locator("input[name=element_backoff_initial]")

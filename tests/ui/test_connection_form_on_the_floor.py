@@ -18,7 +18,12 @@ from typing import Any
 
 import pytest
 from tests.ui.conftest import log_in, screenshot
-from tests.ui.connection_form import add_connection, hook_settings, open_add_form
+from tests.ui.connection_form import (
+    add_connection,
+    fill_the_form_checking_what_it_shows,
+    hook_settings,
+    open_add_form,
+)
 from tests.ui.server import API_KEY, UiAirflow
 
 pytestmark = pytest.mark.ui
@@ -56,21 +61,7 @@ def test_the_legacy_form_shows_only_what_tengr_uses_and_the_hook_reads_it(
     floor_page: Any, floor: UiAirflow
 ) -> None:
     dialog = open_add_form(floor_page, floor, "tengr_floor")
-    host, key = dialog.locator("input[name=host]"), dialog.locator("input[name=password]")
-    assert dialog.get_by_text("Base URL", exact=True).is_visible()
-    assert dialog.get_by_text("API key", exact=True).is_visible()
-    assert host.get_attribute("placeholder") == "https://api.tengr.ai"
-    assert key.get_attribute("placeholder") == "your tengr.ai API key"
-    assert key.get_attribute("type") == "password"
-    for hidden in ("schema", "login", "port"):
-        assert dialog.locator(f"input[name={hidden}]").count() == 0, hidden
-    host.fill(floor.emulator_url)
-    key.fill(API_KEY)
-    dialog.get_by_role("button", name="Extra Fields", exact=True).click()
-    labels = [text.strip() for text in dialog.locator("label").all_inner_texts() if text.strip()]
-    extras = ("Timeout (seconds)", "Max retries", "Backoff (seconds)", "API version", "Path overrides (JSON)")
-    for label in extras:
-        assert label in labels
+    fill_the_form_checking_what_it_shows(dialog, floor, API_KEY)
     # The form shows the hook's defaults, as 3.2+ does: a switch left off here would read as "off"
     # for a setting that is on unless changed.
     timeout = dialog.locator("input[name=element_timeout]")

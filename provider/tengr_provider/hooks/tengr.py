@@ -303,11 +303,9 @@ class TengrHook(_TengrHookBase):
             schema = spec["schema"]
             field_class = field_classes.get(schema["type"][0], StringField)
             default = schema.get("default")
-            kwargs: dict[str, Any] = {
-                "description": spec.get("description", ""),
-                # A number shown in a text field is text: the hook reads "60" as it reads 60.
-                "default": str(default) if field_class is StringField and default is not None else default,
-            }
+            if field_class is StringField and default is not None and not isinstance(default, str):
+                default = json.dumps(default)  # a text field holds text: the hook reads "60" as 60
+            kwargs: dict[str, Any] = {"description": spec.get("description", ""), "default": default}
             if "enum" in schema:
                 kwargs["validators"] = [any_of(schema["enum"])]
             if field_class is not BooleanField:

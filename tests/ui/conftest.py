@@ -77,14 +77,9 @@ def log_in(context: Any, airflow: UiAirflow) -> Any:
 
 
 @pytest.fixture(scope="session")
-def browser(chromium: Callable[[], Any]) -> Any:
-    return chromium()
-
-
-@pytest.fixture(scope="session")
-def logged_in(airflow: UiAirflow, browser: Any) -> Any:
-    """The browser context after a person logged in on Airflow's login page (once for the session)."""
-    return log_in(browser, airflow)
+def logged_in(airflow: UiAirflow, chromium: Callable[[], Any]) -> Any:
+    """A browser profile in which a person logged in on Airflow's login page (once for the session)."""
+    return log_in(chromium(), airflow)
 
 
 @pytest.fixture

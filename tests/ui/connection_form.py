@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 from typing import Any
 
@@ -55,12 +56,27 @@ def fill_the_form_checking_what_it_shows(dialog: Any, airflow: UiAirflow, key_va
         assert label in labels, label
 
 
+def save(page: Any, dialog: Any, conn_id: str) -> None:
+    """Press Save and wait until the connection list shows ``conn_id``."""
+    dialog.get_by_role("button", name="Save").click()
+    page.get_by_role("row").filter(has_text=conn_id).wait_for()
+
+
+def save_and_read_back(page: Any, dialog: Any, airflow: UiAirflow, conn_id: str, key: str) -> dict[str, Any]:
+    """Save, then read the connection as stored: a tengr connection to the emulator, no port (the form
+    hides it), and the key never shown."""
+    save(page, dialog, conn_id)
+    stored = airflow.connection(conn_id)
+    assert (stored["conn_type"], stored["host"], stored["port"]) == ("tengr", airflow.emulator_url, None)
+    assert key not in json.dumps(stored)
+    return stored
+
+
 def add_connection(page: Any, airflow: UiAirflow, conn_id: str, key: str) -> None:
     dialog = open_add_form(page, airflow, conn_id)
     dialog.locator("input[name=host]").fill(airflow.emulator_url)
     dialog.locator("input[name=password]").fill(key)
-    dialog.get_by_role("button", name="Save").click()
-    page.get_by_role("row").filter(has_text=conn_id).wait_for()
+    save(page, dialog, conn_id)
 
 
 def press_test(page: Any, conn_id: str) -> tuple[int, dict[str, Any], str]:

@@ -8,7 +8,6 @@ that defect where it exists, the documented workaround (store port 0), and the g
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
@@ -19,6 +18,7 @@ from tests.ui.connection_form import (
     hook_settings,
     open_add_form,
     press_test,
+    save_and_read_back,
     store_port_zero,
 )
 from tests.ui.server import API_KEY, UiAirflow
@@ -41,11 +41,7 @@ def test_the_form_shows_only_what_tengr_uses(page: Any, airflow: UiAirflow) -> N
     assert backoff.input_value() == "0.01"
     backoff.fill("1")
     screenshot(page, "connection-form")
-    dialog.get_by_role("button", name="Save").click()
-    page.get_by_role("row").filter(has_text="tengr_ui").wait_for()
-    stored = airflow.connection("tengr_ui")
-    assert (stored["conn_type"], stored["host"], stored["port"]) == ("tengr", airflow.emulator_url, None)
-    assert API_KEY not in json.dumps(stored)
+    save_and_read_back(page, dialog, airflow, "tengr_ui", API_KEY)
 
 
 def test_test_button_is_green_against_the_emulator(page: Any, airflow: UiAirflow) -> None:

@@ -23,6 +23,7 @@ from tests.ui.connection_form import (
     fill_the_form_checking_what_it_shows,
     hook_settings,
     open_add_form,
+    save_and_read_back,
 )
 from tests.ui.server import API_KEY, UiAirflow
 
@@ -72,12 +73,7 @@ def test_the_legacy_form_shows_only_what_tengr_uses_and_the_hook_reads_it(
     timeout.fill("7.5")
     timeout.blur()
     screenshot(floor_page, "connection-form-airflow-3.0.6")
-    dialog.get_by_role("button", name="Save").click()
-    floor_page.get_by_role("row").filter(has_text="tengr_floor").wait_for()
-
-    stored = floor.connection("tengr_floor")
-    assert (stored["conn_type"], stored["host"], stored["port"]) == ("tengr", floor.emulator_url, None)
-    assert API_KEY not in json.dumps(stored)
+    stored = save_and_read_back(floor_page, dialog, floor, "tengr_floor", API_KEY)
     extra = json.loads(stored["extra"])
     assert (extra["retry_creates"], extra["api_version"]) == (True, "v1")
     assert hook_settings(floor, "tengr_floor") == ["7.5", floor.emulator_url]

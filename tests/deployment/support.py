@@ -24,7 +24,7 @@ def creation_count(deployment: Deployment) -> int:
 
 @dataclass(frozen=True)
 class Firings:
-    """Trigger events of one run, read from the per-task trigger logs every triggerer writes.
+    """Trigger events of one run, read from the logs every triggerer writes.
 
     :param per_artwork: how many times a trigger fired for each artwork id.
     :param per_triggerer: how many events each triggerer (by its job id) fired.
@@ -35,6 +35,14 @@ class Firings:
 
 
 def trigger_firings(deployment: Deployment, dag_id: str, run_id: str) -> Firings:
+    """Every "Trigger fired event" line of the run, each counted once.
+
+    A triggerer writes the line to the trigger's own log file, except when the trigger's "finished"
+    message reaches its supervisor before the line does: the supervisor has then closed that file and
+    writes the line to the triggerer's process log instead (Airflow's ``logger_cache`` race, seen when
+    many triggers finish in one burst). So the file lines and the process-log lines are disjoint, and
+    both are read.
+    """
     per_artwork: Counter[str] = Counter()
     per_triggerer: Counter[int] = Counter()
     run_logs = deployment.home / "logs" / f"dag_id={dag_id}" / f"run_id={run_id}"
@@ -44,6 +52,13 @@ def trigger_firings(deployment: Deployment, dag_id: str, run_id: str) -> Firings
         for artwork_id in _FIRED.findall(log.read_text(errors="replace")):
             per_artwork[artwork_id] += 1
             per_triggerer[int(match.group(1))] += 1
+    run_name = re.escape(f"{dag_id}/{run_id}/")
+    # The console format quotes the event's repr, so its quotes come escaped: \'id\': \'<uuid>\'.
+    fired = re.compile(rf"Trigger fired event .*?name='{run_name}.*?\\'id\\': \\'([0-9a-f-]{{36}})")
+    for name, text in deployment.logs_of("triggerer"):
+        for artwork_id in fired.findall(text):
+            per_artwork[artwork_id] += 1
+            per_triggerer[deployment.triggerer_jobs[name]] += 1
     return Firings(per_artwork, per_triggerer)
 
 

@@ -258,7 +258,8 @@ class PhotoPilotRequest(ApiRequest):
         if self.high_resolution:
             cap, cap_name = PHOTO_PILOT_HIGH_RESOLUTION_MAX_AREA, "photo-pilot cap with high_resolution"
         else:
-            cap, cap_name = PHOTO_PILOT_MAX_AREA, "photo-pilot cap; high_resolution raises it to 1763584"
+            cap = PHOTO_PILOT_MAX_AREA
+            cap_name = f"photo-pilot cap; high_resolution raises it to {PHOTO_PILOT_HIGH_RESOLUTION_MAX_AREA}"
         _check_size(self.width, self.height, self.aspect_ratio, cap, cap_name)
         _warn_word_limit("prompt", self.prompt, PROMPT_WORD_LIMIT)
         _warn_word_limit("negative_prompt", self.negative_prompt, NEGATIVE_PROMPT_WORD_LIMIT)

@@ -25,10 +25,10 @@ from typing import Any
 from urllib.parse import urlparse
 
 import requests
-from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
 from tengr_provider import __version__
-from tengr_provider._http import RETRYABLE_STATUSES, parse_retry_after
+from tengr_provider._http import RETRYABLE_STATUSES, RetryWait, parse_retry_after, sleep_passes_budget
 from tengr_provider.version_compat import AirflowException, ObjectStoragePath
 
 log = logging.getLogger(__name__)
@@ -37,12 +37,13 @@ log = logging.getLogger(__name__)
 DEFAULT_MAX_IMAGE_BYTES = 512 * 1024 * 1024
 _CHUNK_BYTES = 1024 * 1024
 #: The download retry budget, one layer (tenacity; the session itself never retries): at most this many
-#: GETs per image, waiting 0.5 s then 1 s between them, or the server's ``Retry-After`` when it sends one
-#: (at most :data:`MAX_DOWNLOAD_RETRY_AFTER`). A result URL that keeps answering 503 fails the copy after
-#: 3 GETs and about 1.5 s of waiting.
+#: GETs per image, waiting 0.5 s then 1 s (plus jitter) between them, or the server's ``Retry-After`` when
+#: it sends one, and at most :data:`DOWNLOAD_WAIT_BUDGET` seconds of waiting in all: a ``Retry-After``
+#: that would pass it fails the copy at once, naming the wait. A result URL that keeps answering 503
+#: fails the copy after 3 GETs and about 2 s of waiting.
 DOWNLOAD_ATTEMPTS = 3
-MAX_DOWNLOAD_RETRY_AFTER = 30.0
-_DOWNLOAD_BACKOFF = wait_exponential(multiplier=0.5, max=8)
+DOWNLOAD_WAIT_BUDGET = 30.0
+_DOWNLOAD_BACKOFF_INITIAL, _DOWNLOAD_BACKOFF_MAX = 0.5, 8.0
 _LOCAL_PROTOCOLS = {"file", "local"}
 
 
@@ -178,17 +179,16 @@ class _Retryable(Exception):
     """
 
     def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        if retry_after is not None:
+            reason += f" (Retry-After {retry_after:g} s; a copy waits {DOWNLOAD_WAIT_BUDGET:g} s at most)"
         super().__init__(reason)
         self.retry_after = retry_after
 
 
-def _download_wait(retry_state: RetryCallState) -> float:
-    """The server's ``Retry-After`` (capped) when it sent one, else the backoff."""
-    exc = retry_state.outcome.exception() if retry_state.outcome else None
-    retry_after = getattr(exc, "retry_after", None)
-    if retry_after is not None:
-        return min(float(retry_after), MAX_DOWNLOAD_RETRY_AFTER)
-    return float(_DOWNLOAD_BACKOFF(retry_state))
+def _download_stop(attempts: int) -> Callable[[RetryCallState], bool]:
+    """Stop after ``attempts`` GETs, or before a wait that would pass :data:`DOWNLOAD_WAIT_BUDGET`."""
+    after_attempts = stop_after_attempt(attempts)
+    return lambda state: after_attempts(state) or sleep_passes_budget(state, DOWNLOAD_WAIT_BUDGET)
 
 
 class ResultCopier:
@@ -236,8 +236,8 @@ class ResultCopier:
         """Copy one image to ``<stem>.<ext>``; return its URI. Retries broken downloads."""
         self._prepare_folder()
         retrying = Retrying(
-            stop=stop_after_attempt(self.attempts),
-            wait=_download_wait,
+            stop=_download_stop(self.attempts),
+            wait=RetryWait(_DOWNLOAD_BACKOFF_INITIAL, _DOWNLOAD_BACKOFF_MAX, DOWNLOAD_WAIT_BUDGET),
             sleep=self._sleep,
             retry=retry_if_exception_type(_Retryable),
             reraise=True,
@@ -245,7 +245,8 @@ class ResultCopier:
         try:
             return retrying(self._copy_once, url, stem)
         except _Retryable as exc:
-            raise TengrStorageError(f"could not download {url} after {self.attempts} tries: {exc}") from None
+            tries = retrying.statistics.get("attempt_number", self.attempts)
+            raise TengrStorageError(f"could not download {url} after {tries} tries: {exc}") from None
 
     def _prepare_folder(self) -> None:
         if self.folder.protocol in _LOCAL_PROTOCOLS:

@@ -56,8 +56,9 @@ class ConnectionSettings(BaseModel):
     :param max_retries: how many times a retryable failure is tried again.
     :param retry_creates: whether a create call is retried after an answer that may mean it already
         happened (5xx, a timeout, a dropped connection); retrying can create a second artwork.
-    :param rate_limit_timeout: seconds one call keeps retrying 429 answers (they do not count
-        against ``max_retries``).
+    :param rate_limit_timeout: seconds one call may sleep waiting on the server: 429s (which do not
+        count against ``max_retries``) are retried and ``Retry-After`` honoured until then; a wait that
+        would pass it ends the call at once with the server's answer.
     :param allow_insecure_webhooks: accept webhook URLs that are plain http or point at a private host
         (newer API revisions refuse them; older ones, private deployments and the emulator may not).
     :param backoff_initial: first wait before a retry, in seconds; it doubles with each retry.

@@ -20,7 +20,7 @@ from tengr_provider.exceptions import (
     TengrNotFoundError,
     TengrWaitTimeoutError,
 )
-from tengr_provider.hooks._wait import note_unknown_status
+from tengr_provider.hooks._wait import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT, note_unknown_status
 from tengr_provider.hooks.tengr import TengrHook
 from tengr_provider.links import RESULT_LINKS, RESULT_URL_XCOM_KEY, link_targets
 from tengr_provider.models import ApiRequest, Artwork, ArtworkStatus, parse_request
@@ -166,8 +166,8 @@ class TengrArtworkOperator(TengrBaseOperator):
         *,
         wait_for_completion: bool = True,
         deferrable: bool | None = None,
-        poll_interval: float = 10,
-        timeout: float = 3600,
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
+        timeout: float = DEFAULT_WAIT_TIMEOUT,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)

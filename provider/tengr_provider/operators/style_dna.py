@@ -39,7 +39,7 @@ class TengrStyleDnaOperator(TengrArtworkOperator):
     :param anchor_image_url: the anchor image that carries the style (http(s) URL).
     :param description: what the new image shows.
     :param aspect_ratio: one of ``1:1 2:3 3:4 4:3 9:16 3:2 16:9``; not with width/height.
-    :param width: 512..2048, with ``height`` (area at most 1,763,584 px).
+    :param width: 512..2048, with ``height`` (area capped, see ``docs/request-rules.md``).
     :param height: 512..2048, with ``width``.
     :param image_format: ``png`` (default) or ``webp``.
     :param webhook: URL the API POSTs the final artwork to (API V2 only).

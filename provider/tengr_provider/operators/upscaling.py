@@ -15,7 +15,7 @@ class TengrUpscaleOperator(TengrArtworkOperator):
     is ``starting``, which the operator waits on like photo-pilot (and so it would for any unfinished
     V1 answer). Returns the artwork as the API names it, plus ``files`` when ``output_path`` is set.
 
-    :param image_url: the image to upscale (http(s) URL; at most 1,478,656 px, JPEG/PNG/WebP).
+    :param image_url: the image to upscale (http(s) URL; JPEG/PNG/WebP within the source area cap).
     :param scale_factor: 2..8 (default 2).
     :param webhook: URL the API POSTs the final artwork to (API V2 only).
     """

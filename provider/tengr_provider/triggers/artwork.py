@@ -17,7 +17,12 @@ from pydantic import BaseModel, ValidationError
 
 from tengr_provider import DEFAULT_CONN_ID
 from tengr_provider.exceptions import TengrArtworkFailedError
-from tengr_provider.hooks._wait import TRANSIENT_ERRORS, ArtworkWait
+from tengr_provider.hooks._wait import (
+    DEFAULT_POLL_INTERVAL,
+    DEFAULT_WAIT_TIMEOUT,
+    TRANSIENT_ERRORS,
+    ArtworkWait,
+)
 from tengr_provider.hooks.tengr import TengrAsyncHook
 from tengr_provider.models import Artwork, ArtworkStatus
 from tengr_provider.triggers._poller import POLL_SPREAD, PollerKey, poller_for
@@ -129,7 +134,7 @@ class TengrArtworkTrigger(BaseTrigger):
         self,
         artwork_id: str,
         tengr_conn_id: str = DEFAULT_CONN_ID,
-        poll_interval: float = 10,
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
         end_time: float | None = None,
         coalesce: bool = True,
     ) -> None:
@@ -137,7 +142,7 @@ class TengrArtworkTrigger(BaseTrigger):
         self.artwork_id = artwork_id
         self.tengr_conn_id = tengr_conn_id
         self.poll_interval = poll_interval
-        self.end_time = end_time if end_time is not None else time.time() + 3600
+        self.end_time = end_time if end_time is not None else time.time() + DEFAULT_WAIT_TIMEOUT
         self.coalesce = coalesce
 
     def serialize(self) -> tuple[str, dict[str, Any]]:

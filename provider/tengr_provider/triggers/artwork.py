@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Literal
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
@@ -130,6 +130,10 @@ class TengrArtworkTrigger(BaseTrigger):
     :param coalesce: share the loop's status poller (default); False polls this artwork on its own.
     """
 
+    #: How the trigger sleeps between its own reads (``coalesce=False``); tests replace it, as the hooks'
+    #: and the poller's, instead of ``asyncio.sleep`` for everything in the loop.
+    _sleep: Callable[[float], Awaitable[None]] = staticmethod(asyncio.sleep)
+
     def __init__(
         self,
         artwork_id: str,
@@ -222,4 +226,4 @@ class TengrArtworkTrigger(BaseTrigger):
                 pause = wait.pause(random.uniform(*POLL_SPREAD))
                 if pause is None:
                     return ArtworkWaitEvent.timed_out(wait)
-                await asyncio.sleep(pause)
+                await self._sleep(pause)

@@ -11,7 +11,6 @@ Python code uses snake_case names; the wire uses camelCase aliases. Either spell
 from __future__ import annotations
 
 import ipaddress
-import logging
 import socket
 from datetime import datetime, timedelta, timezone
 from enum import Enum, IntEnum
@@ -20,8 +19,6 @@ from urllib.parse import urlparse, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic.alias_generators import to_camel
-
-log = logging.getLogger(__name__)
 
 #: Aspect ratios the API accepts for photo-pilot and style-dna.
 AspectRatio = Literal["1:1", "2:3", "3:4", "4:3", "9:16", "3:2", "16:9"]
@@ -205,14 +202,11 @@ def _check_size(
         raise ValueError(f"width: area {width}x{height}={area} px exceeds {max_area} px ({cap_name})")
 
 
-def _warn_word_limit(field: str, text: str | None, limit: int) -> None:
-    if text is None:
-        return
-    words = len(text.split())
-    if words > limit:
-        log.warning(
-            "%s has %d words; tengr.ai keeps the first %d and truncates the rest", field, words, limit
-        )
+def _word_limit_warning(field: str, text: str | None, limit: int) -> list[str]:
+    words = len(text.split()) if text is not None else 0
+    if words <= limit:
+        return []
+    return [f"{field} has {words} words; tengr.ai keeps the first {limit} and truncates the rest"]
 
 
 class _Model(BaseModel):
@@ -230,6 +224,14 @@ class ApiRequest(_Model):
     def to_api(self) -> dict[str, Any]:
         """The JSON body as the API expects it: camelCase keys, unset fields left out."""
         return self.model_dump(by_alias=True, exclude_none=True, mode="json")
+
+    def warnings(self) -> list[str]:
+        """What the API accepts but will not do as written (it truncates, it ignores a field).
+
+        Not errors, and not logged here: validation has no side effects, and the caller says them once
+        (the hook logs them with the create call that sends the request).
+        """
+        return []
 
 
 class PhotoPilotRequest(ApiRequest):
@@ -261,21 +263,25 @@ class PhotoPilotRequest(ApiRequest):
             cap = PHOTO_PILOT_MAX_AREA
             cap_name = f"photo-pilot cap; high_resolution raises it to {PHOTO_PILOT_HIGH_RESOLUTION_MAX_AREA}"
         _check_size(self.width, self.height, self.aspect_ratio, cap, cap_name)
-        _warn_word_limit("prompt", self.prompt, PROMPT_WORD_LIMIT)
-        _warn_word_limit("negative_prompt", self.negative_prompt, NEGATIVE_PROMPT_WORD_LIMIT)
+        return self
+
+    def warnings(self) -> list[str]:
+        """Prompts past their word limits; size fields that only apply with ``image_guidance`` LOW."""
+        found = [
+            *_word_limit_warning("prompt", self.prompt, PROMPT_WORD_LIMIT),
+            *_word_limit_warning("negative_prompt", self.negative_prompt, NEGATIVE_PROMPT_WORD_LIMIT),
+        ]
         sized = [
             name
             for name in ("aspect_ratio", "width", "height", "high_resolution")
             if getattr(self, name) is not None
         ]
         if sized and self.image_guidance is not ImageGuidance.LOW:
-            log.warning(
-                "%s only apply when image_guidance is LOW (1); with %d tengr.ai uses the source "
-                "image's size and ignores them",
-                ", ".join(sized),
-                int(self.image_guidance),
+            found.append(
+                f"{', '.join(sized)} only apply when image_guidance is LOW ({int(ImageGuidance.LOW)}); "
+                f"with {int(self.image_guidance)} tengr.ai uses the source image's size and ignores them"
             )
-        return self
+        return found
 
 
 class StyleDnaRequest(ApiRequest):

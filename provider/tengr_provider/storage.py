@@ -21,6 +21,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
@@ -93,16 +94,17 @@ def is_local(folder: ObjectStoragePath) -> bool:
 def check_destination(output_path: str | ObjectStoragePath) -> ObjectStoragePath:
     """Fail early, before anything is paid for, when ``output_path`` certainly cannot be written.
 
-    A local folder is created and must be writable. For an object store, the bucket must exist: a
-    "not found" for it is certain, while a refused look (no permission to list or head the bucket) is
-    not, so that case is left to the write itself.
+    It only looks; it creates nothing (the copier creates the folder when the first image arrives). A
+    local folder must be writable, or creatable: its nearest existing ancestor is a folder this worker
+    may write to. For an object store, the bucket must exist: a "not found" for it is certain, while a
+    refused look (no permission to list or head the bucket) is not, so that case is left to the write.
 
     :raises ValueError: ``output_path`` is not a URI or has an unknown scheme.
     :raises TengrStorageError: the folder cannot be created or written, or the bucket does not exist.
     """
     folder = as_storage_path(output_path)
     if is_local(folder):
-        _prepare_local_folder(folder)
+        _check_local_folder(folder)
         return folder
     # Older Airflow (3.0) keeps the connection id in it: ``aws_default@my-bucket``.
     bucket = str(getattr(folder, "bucket", "") or "").rpartition("@")[2]
@@ -133,6 +135,17 @@ def _bucket_may_exist(folder: ObjectStoragePath, bucket: str) -> bool:
     except Exception as exc:
         log.debug("Cannot check bucket %r of %s (%s); the write will tell", bucket, folder, exc)
         return True
+
+
+def _check_local_folder(folder: ObjectStoragePath) -> None:
+    """Whether ``folder`` can be written, or created and then written, by this worker; touches nothing."""
+    path = Path(folder.path)
+    existing = next(candidate for candidate in (path, *path.parents) if candidate.exists())
+    if not existing.is_dir():
+        raise TengrStorageError(f"output_path {folder} cannot be created: {existing} is not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        what = "is not writable" if existing == path else f"cannot be created: {existing} is not writable"
+        raise TengrStorageError(f"output_path {folder} {what} by this worker (uid {os.getuid()})")
 
 
 def _prepare_local_folder(folder: ObjectStoragePath) -> None:

@@ -6,7 +6,8 @@ from typing import Any
 from unittest import mock
 
 import pytest
-from tests.helpers import HAS_TASK_STATE_STORE, FakeTaskStateStore, task_context
+import responses
+from tests.helpers import BASE_URL, HAS_TASK_STATE_STORE, FakeTaskStateStore, LogText, task_context
 
 from tengr_provider.exceptions import (
     TengrArtworkFailedError,
@@ -379,3 +380,31 @@ def test_result_link_key_exists_even_when_the_try_fails_early() -> None:
     with pytest.raises(TengrRequestValidationError):
         operator.execute(context)
     assert context["ti"].xcoms[RESULT_URL_XCOM_KEY] == []
+
+
+def test_a_try_validates_its_request_once_and_says_each_warning_once(
+    tengr_connection: str, monkeypatch: pytest.MonkeyPatch, logs: LogText
+) -> None:
+    # The create, the asset event and OpenLineage's start and complete all read the request of the try.
+    from tengr_provider.operators import _base
+    from tengr_provider.version_compat import Asset
+
+    accessors = pytest.importorskip("airflow.sdk.execution_time.context").OutletEventAccessors
+    pytest.importorskip("airflow.providers.openlineage")
+    validated: list[object] = []
+    validate = _base.parse_request
+    monkeypatch.setattr(_base, "parse_request", lambda *args: validated.append(args) or validate(*args))
+    operator = photo_pilot(
+        prompt="word " * 257, image_guidance=3, width=1024, height=1024, outlets=[Asset("tengr://restyled")]
+    )
+    done = {**artwork("succeeded").to_api(), "artworkType": "photo_pilot"}
+    with responses.RequestsMock() as api:
+        api.post(f"{BASE_URL}/v1/artworks/photo-pilot", json=done, status=202)
+        operator.get_openlineage_facets_on_start()
+        operator.execute({**task_context(), "outlet_events": accessors()})
+        operator.get_openlineage_facets_on_complete(None)
+
+    assert len(validated) == 1
+    said = logs()
+    assert said.count("prompt has 257 words") == 1
+    assert said.count("width, height only apply when image_guidance is LOW") == 1

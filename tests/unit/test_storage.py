@@ -128,6 +128,13 @@ def test_server_errors_are_retried_then_reported(tmp_path: Path, mocked: respons
     assert files_in(tmp_path) == []
 
 
+def test_checking_a_destination_creates_nothing(tmp_path: Path) -> None:
+    # A check that creates would leave empty folders behind every task that then fails to pay.
+    folder = tmp_path / "not" / "yet"
+    assert check_destination(str(folder)).path == str(folder)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_unwritable_destination_is_a_clear_error_before_any_download(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")

@@ -65,7 +65,6 @@ class TengrDecoratedOperator(DecoratedOperator, TengrBaseOperator):
         super().__init__(
             python_callable=python_callable, op_args=op_args, op_kwargs=op_kwargs, **unset, **kwargs
         )
-        self._request: ApiRequest | None = None
 
     def execute(self, context: Context) -> Any:
         """Run the function for the request, validate it, then run the operator with it.

@@ -376,9 +376,14 @@ class TengrHook(_TengrHookBase):
             )
 
     def _create(self, name: str, request: ApiRequest, **values: str) -> tuple[ApiCall, Any]:
-        """Send the table's create call ``name``; the call (for messages) and the API's answer."""
+        """Send the table's create call ``name``; the call (for messages) and the API's answer.
+
+        The request's warnings (what the API will truncate or ignore) are logged here, once per create.
+        """
         self._check_webhook(request, name)
         call = _create_call(self.settings, name, request.to_api(), **values)
+        for warning in request.warnings():
+            self.log.warning("%s: %s", call.describe(), warning)
         return call, self._call(call)
 
     def create_photo_pilot(self, request: PhotoPilotRequest | dict[str, Any]) -> Artwork:
@@ -437,12 +442,10 @@ class TengrHook(_TengrHookBase):
             )
         known = ENDPOINT_MODELS.get(endpoint.strip("/"))
         if known is not None:
-            parsed: ApiRequest = parse_request(known[1], request)
-            self._check_webhook(parsed, name)
-            body = parsed.to_api()
-        else:
-            body = dict(request) if isinstance(request, dict) else request.to_api()
-            check_webhook(body, self.settings)
+            call, answer = self._create(name, parse_request(known[1], request), **values)
+            return _created_artwork(answer, call, self.log)
+        body = dict(request) if isinstance(request, dict) else request.to_api()
+        check_webhook(body, self.settings)
         call = _create_call(self.settings, name, body, **values)
         return _created_artwork(self._call(call), call, self.log)
 

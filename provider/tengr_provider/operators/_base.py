@@ -62,6 +62,10 @@ class TengrBaseOperator(ResumableJobMixin, BaseOperator):
     template_fields: tuple[str, ...] = ("tengr_conn_id", "output_path")
     operator_extra_links = tuple(link() for link in RESULT_LINKS)
 
+    #: The request of this try and the rendered values it was validated from (see :meth:`build_request`).
+    _request: ApiRequest | None = None
+    _request_from: dict[str, Any] | None = None
+
     def __init__(
         self,
         *,
@@ -83,7 +87,20 @@ class TengrBaseOperator(ResumableJobMixin, BaseOperator):
         return TengrHook(tengr_conn_id=self.tengr_conn_id)
 
     def build_request(self) -> ApiRequest:
-        """The validated request from the rendered fields; raises naming the field and the rule."""
+        """The request of this try, validated once; raises naming the field and the rule.
+
+        The create call, the asset events, OpenLineage's start and complete all read it: validating it
+        again for each would repeat the work for the same answer. It is validated anew only when the
+        rendered values change (a new try renders its templates again).
+        """
+        rendered = {name: getattr(self, name) for name in self.template_fields}
+        if self._request is None or self._request_from != rendered:
+            self._request = self._validate_request()
+            self._request_from = rendered
+        return self._request
+
+    def _validate_request(self) -> ApiRequest:
+        """The request model filled from the rendered request fields."""
         fields = {name: getattr(self, name) for name in self.request_fields}
         return parse_request(self.request_model, {k: v for k, v in fields.items() if v is not None})
 

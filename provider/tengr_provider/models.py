@@ -359,6 +359,10 @@ class Artwork(_Response):
         """The artwork as the API names it (camelCase), JSON-ready for an XCom."""
         return self.model_dump(by_alias=True, mode="json")
 
+    def as_artwork(self) -> Artwork:
+        """The artwork itself: V2's style-dna answer is one already (see :meth:`StyleDnaImage.as_artwork`)."""
+        return self
+
 
 class StyleDnaImage(_Response):
     """A style-dna image, and the one shape the style-dna operator returns whatever the API version.
@@ -390,7 +394,21 @@ class StyleDnaImage(_Response):
             image_url=image_url,
             expires_at=extra.get("expiresAt") or created + ARTWORK_RETENTION,
             credits_used=extra.get("creditsUsed"),
-            artwork_id=artwork.id,
+            artwork_id=artwork.id or None,
+        )
+
+    def as_artwork(self) -> Artwork:
+        """This image as a finished artwork, the shape a V2 answer has: what the style-dna operator keeps.
+
+        V1 makes no artwork, so the id is empty; :meth:`from_artwork` turns it back into this image.
+        """
+        return Artwork.model_validate(
+            {
+                "id": self.artwork_id or "",
+                "status": ArtworkStatus.SUCCEEDED,
+                "results": [self.image_url],
+                **self.to_api(),
+            }
         )
 
     def to_api(self) -> dict[str, Any]:

@@ -117,31 +117,26 @@ def test_the_sensor_does_not_reach_into_operators() -> None:
     assert not [module for module in modules if module.startswith("tengr_provider.operators")]
 
 
-def status_strings_compared(path: Path) -> list[int]:
-    """Lines where a status word (``"failed"``, ``"done"``, ...) is compared with something."""
-    lines = []
-    for node in ast.walk(ast.parse(path.read_text())):
-        if not isinstance(node, ast.Compare):
-            continue
-        for operand in [node.left, *node.comparators]:
-            constants = operand.elts if isinstance(operand, (ast.Tuple, ast.List, ast.Set)) else [operand]
-            if any(isinstance(c, ast.Constant) and c.value in STATUS_WORDS for c in constants):
-                lines.append(node.lineno)
-    return lines
+def status_words_written(path: Path) -> list[int]:
+    """Lines where a status word (``"failed"``, ``"done"``, ...) is written as a string: compared,
+    returned, stored. Only ``ArtworkStatus`` may spell them."""
+    return [
+        node.lineno
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Constant) and node.value in STATUS_WORDS
+    ]
 
 
-#: Modules that handle artworks (the emulator in testing/ states the API's side; style-dna's own
-#: "succeeded" is the state of a stored image URL, not an ArtworkStatus).
+#: Modules that handle artworks: every module but the one that states the statuses (models.py) and the
+#: emulator in testing/, which states the API's side.
 ARTWORK_MODULES = sorted(
-    path
-    for path in PACKAGE.rglob("*.py")
-    if "testing" not in path.parts and path.name not in ("models.py", "style_dna.py")
+    path for path in PACKAGE.rglob("*.py") if "testing" not in path.parts and path.name != "models.py"
 )
 
 
 @pytest.mark.parametrize("path", ARTWORK_MODULES, ids=lambda path: str(path.relative_to(PACKAGE)))
-def test_artwork_status_is_never_compared_as_a_string(path: Path) -> None:
-    assert status_strings_compared(path) == []
+def test_artwork_status_is_never_written_as_a_string(path: Path) -> None:
+    assert status_words_written(path) == []
 
 
 def provider_modules() -> list[Path]:
@@ -288,3 +283,8 @@ def test_the_connection_form_offers_the_versions_of_the_path_table() -> None:
     schema = tengr_provider.get_provider_info()["connection-types"][0]["conn-fields"]["api_version"]["schema"]
     assert schema["enum"] == list(API_VERSIONS) == list(PATHS) == list(API_VERSION_LABELS)
     assert (schema["values_display"], schema["default"]) == (API_VERSION_LABELS, DEFAULT_API_VERSION)
+
+
+def test_style_dna_reads_its_stored_job_without_asking_its_type() -> None:
+    # V1's answer and V2's artwork are kept in one shape (an artwork), so no method switches on type.
+    assert calls_to({"isinstance", "type"}, PACKAGE / "operators" / "style_dna.py") == []

@@ -331,28 +331,65 @@ def test_created_artwork_id_is_stored_before_waiting() -> None:
         operator.execute(task_context(store))
 
 
-@DURABLE
-def test_style_dna_retry_reuses_an_unexpired_image() -> None:
+def style_dna_image(url: str, expires_at: str = "2099-01-01T00:00:00Z") -> StyleDnaImage:
+    """A V1 style-dna answer."""
+    return StyleDnaImage.model_validate({"imageUrl": url, "expiresAt": expires_at, "creditsUsed": 1})
+
+
+def style_dna_try(store: FakeTaskStateStore, answer: StyleDnaImage | Artwork) -> tuple[dict[str, Any], Any]:
+    """One try of a style-dna task sharing ``store`` with the others: its result and its hook."""
     operator = TengrStyleDnaOperator(task_id="style", **STYLE_ARGS)
     hook = with_hook(operator)
-    stored = {"imageUrl": "https://cdn.example/s.png", "expiresAt": "2099-01-01T00:00:00Z", "creditsUsed": 1}
-    assert operator.execute(task_context(FakeTaskStateStore({"tengr_style_dna_image": stored})))[
-        "imageUrl"
-    ] == ("https://cdn.example/s.png")
+    hook.submit_style_dna.return_value = answer
+    hook.get_artwork.return_value = answer
+    hook.wait_for_artwork.return_value = answer
+    return operator.execute(task_context(store)), hook
+
+
+@DURABLE
+def test_style_dna_retry_reuses_an_unexpired_image() -> None:
+    store = FakeTaskStateStore()
+    first, _ = style_dna_try(store, style_dna_image("https://cdn.example/s.png"))
+    again, hook = style_dna_try(store, style_dna_image("https://cdn.example/new.png"))
+    assert first["imageUrl"] == again["imageUrl"] == "https://cdn.example/s.png"
+    assert again["artworkId"] is None  # V1 makes no artwork
     hook.submit_style_dna.assert_not_called()
+    hook.get_artwork.assert_not_called()  # V1's answer carries its image: nothing to read
 
 
 @DURABLE
 def test_style_dna_retry_regenerates_an_expired_image() -> None:
-    operator = TengrStyleDnaOperator(task_id="style", **STYLE_ARGS)
-    hook = with_hook(operator)
-    hook.submit_style_dna.return_value = StyleDnaImage.model_validate(
-        {"imageUrl": "https://cdn.example/new.png", "expiresAt": "2099-01-01T00:00:00Z", "creditsUsed": 1}
-    )
-    stale = {"imageUrl": "https://cdn.example/old.png", "expiresAt": "2001-01-01T00:00:00Z", "creditsUsed": 1}
-    assert operator.execute(task_context(FakeTaskStateStore({"tengr_style_dna_image": stale})))[
-        "imageUrl"
-    ] == ("https://cdn.example/new.png")
+    store = FakeTaskStateStore()
+    style_dna_try(store, style_dna_image("https://cdn.example/old.png", expires_at="2001-01-01T00:00:00Z"))
+    again, hook = style_dna_try(store, style_dna_image("https://cdn.example/new.png"))
+    assert again["imageUrl"] == "https://cdn.example/new.png"
+    hook.submit_style_dna.assert_called_once()
+
+
+@DURABLE
+def test_style_dna_retry_under_v2_reconnects_to_the_stored_artwork() -> None:
+    store = FakeTaskStateStore()
+    started = Artwork.model_validate({"id": "sd-1", "status": "starting", "results": []})
+    finished = Artwork.model_validate({"id": "sd-1", "status": "succeeded", "results": [RESULT_URL]})
+    first = TengrStyleDnaOperator(task_id="style", **STYLE_ARGS)
+    first_hook = with_hook(first)
+    first_hook.submit_style_dna.return_value = started
+    first_hook.wait_for_artwork.side_effect = TengrWaitTimeoutError("sd-1", 1, "processing")
+    with pytest.raises(TengrWaitTimeoutError):
+        first.execute(task_context(store))
+
+    again, hook = style_dna_try(store, finished)
+
+    hook.submit_style_dna.assert_not_called()
+    assert (again["artworkId"], again["imageUrl"]) == ("sd-1", RESULT_URL)
+
+
+@DURABLE
+def test_style_dna_stored_by_another_provider_version_asks_for_a_new_image() -> None:
+    store = FakeTaskStateStore({"tengr_style_dna_image": {"imageUrl": "https://cdn.example/s.png"}})
+    again, hook = style_dna_try(store, style_dna_image("https://cdn.example/new.png"))
+    assert again["imageUrl"] == "https://cdn.example/new.png"
+    hook.submit_style_dna.assert_called_once()
 
 
 @pytest.mark.skipif(HAS_TASK_STATE_STORE, reason="the fallback only applies below Airflow 3.3")

@@ -37,8 +37,9 @@ if TYPE_CHECKING:
 ARTWORK_ID_XCOM_KEY = "artwork_id"
 _Result = TypeVar("_Result")
 
-#: What :meth:`TengrArtworkOperator.get_job_status` reports for a stored job that cannot be resumed.
-_GONE = frozenset({"not_found", "expired"})
+#: What :meth:`TengrArtworkOperator.get_job_status` reports for a stored job that cannot be resumed (the
+#: artwork is past retention, or an image's URL expired): a new one is created.
+GONE = "gone"
 
 #: Executors that run every task on the scheduler's machine, where a ``file://`` output_path is shared.
 _SINGLE_MACHINE_EXECUTORS = frozenset({"LocalExecutor", "SequentialExecutor"})
@@ -215,18 +216,23 @@ class TengrArtworkOperator(TengrBaseOperator):
         self._artwork = artwork
         return artwork.id
 
+    def _artwork_id(self, external_id: JsonValue) -> str:
+        """The id of the artwork a stored job names: here the stored value is the id itself."""
+        return str(external_id)
+
     def get_job_status(self, external_id: JsonValue, context: Context) -> str:
         """Status of a stored artwork; one past retention counts as gone (and is created anew)."""
+        artwork_id = self._artwork_id(external_id)
         try:
-            self._artwork = self.hook.get_artwork(str(external_id))
+            self._artwork = self.hook.get_artwork(artwork_id)
         except TengrNotFoundError:
-            self.log.warning("Stored tengr.ai artwork %s no longer exists; creating a new one", external_id)
-            return "not_found"
+            self.log.warning("Stored tengr.ai artwork %s no longer exists; creating a new one", artwork_id)
+            return GONE
         return self._artwork.status.value
 
     def is_job_active(self, status: str) -> bool:
         """Starting, processing or a status the API added: worth reconnecting to."""
-        return status not in _GONE and not ArtworkStatus(status).is_terminal
+        return status != GONE and not ArtworkStatus(status).is_terminal
 
     def is_job_succeeded(self, status: str) -> bool:
         """Succeeded or done: its results can be collected without a new request."""
@@ -239,12 +245,13 @@ class TengrArtworkOperator(TengrBaseOperator):
         Returning the result matters: when the mixin reconnects to a running artwork it returns what
         this method returns, without calling :meth:`get_job_result`.
         """
-        artwork_id = str(external_id)
-        context["ti"].xcom_push(key=ARTWORK_ID_XCOM_KEY, value=artwork_id)
+        artwork_id = self._artwork_id(external_id)
+        if artwork_id:  # V1's style-dna answer is no artwork: no id to name
+            context["ti"].xcom_push(key=ARTWORK_ID_XCOM_KEY, value=artwork_id)
         artwork = self._artwork if self._artwork and self._artwork.id == artwork_id else None
         if self.wait_for_completion and not (artwork is not None and artwork.status.is_terminal):
             self._wait(artwork_id)
-        return self.get_job_result(external_id, context)
+        return self._collect(artwork_id, context)
 
     def _wait(self, artwork_id: str) -> None:
         if self.deferrable:
@@ -259,13 +266,16 @@ class TengrArtworkOperator(TengrBaseOperator):
 
     def get_job_result(self, external_id: JsonValue, context: Context) -> dict[str, Any]:
         """The artwork's JSON, after its images were copied to ``output_path`` (computed once)."""
-        artwork_id = str(external_id)
+        return self._collect(self._artwork_id(external_id), context)
+
+    def _collect(self, artwork_id: str, context: Context) -> dict[str, Any]:
         if self._result is not None and self._result.get("id") == artwork_id:
             return self._result
         artwork = self._artwork if self._artwork and self._artwork.id == artwork_id else None
         if artwork is None:
             artwork = self.hook.get_artwork(artwork_id)
-        context["ti"].xcom_push(key=ARTWORK_ID_XCOM_KEY, value=artwork.id)
+        if artwork.id:
+            context["ti"].xcom_push(key=ARTWORK_ID_XCOM_KEY, value=artwork.id)
         self._result = artwork.to_api() if not self.wait_for_completion else self._finish(artwork, context)
         return self._result
 

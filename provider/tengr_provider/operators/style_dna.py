@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, cast
 
-from pydantic import JsonValue
+from pydantic import JsonValue, ValidationError
 
 from tengr_provider.exceptions import TengrArtworkFailedError
 from tengr_provider.hooks._wait import note_unknown_status
 from tengr_provider.models import Artwork, StyleDnaImage, StyleDnaRequest
-from tengr_provider.operators._base import TengrArtworkOperator
+from tengr_provider.operators._base import GONE, TengrArtworkOperator
 from tengr_provider.storage import style_dna_file_stem
 
 if TYPE_CHECKING:
@@ -27,9 +27,9 @@ class TengrStyleDnaOperator(TengrArtworkOperator):
     with an artwork, which the operator waits for like photo-pilot (``poll_interval``, ``timeout``,
     ``deferrable``) before reading its image. Either way the image URL stops working at ``expiresAt``,
     so set ``output_path`` to keep it. The file is named after the request (``style-dna_<hash>.<ext>``),
-    so a retried task overwrites it. On Airflow 3.3+ the answer (V1) or the artwork id (V2) is kept in
-    the task state store: a retry (say, after a storage error) copies the same image again instead of
-    paying for a new one, as long as its URL has not expired.
+    so a retried task overwrites it. On Airflow 3.3+ the answer is kept in the task state store as an
+    artwork (V2's, or V1's image as a finished one): a retry (say, after a storage error) copies the same
+    image again instead of paying for a new one, as long as its URL has not expired.
 
     Returns the same shape under both versions: ``{"imageUrl", "expiresAt", "creditsUsed",
     "artworkId"}`` (``artworkId`` is null under V1, ``creditsUsed`` null when V2 does not say) plus
@@ -82,49 +82,51 @@ class TengrStyleDnaOperator(TengrArtworkOperator):
         self.image_format = image_format
         self.webhook = webhook
 
-    # ResumableJobMixin. The "job" is the generated image (V1: the answer itself, a dict, reused while
-    # its URL is valid) or the artwork that makes it (V2: its id, reconnected to like photo-pilot's).
+    # ResumableJobMixin. The job is one shape under both API versions: an artwork. V2 answers with one
+    # (starting); V1 answers with the image itself, kept as a finished artwork that carries it
+    # (StyleDnaImage.as_artwork). The stored JSON is that artwork, so a retry either finds it finished
+    # (V1: reuse the image while its URL lasts) or reads it again by id like photo-pilot's (V2).
     def submit_job(self, context: Context) -> JsonValue:
-        """Ask for the image; V1's answer, or V2's artwork id, is what a retry reuses."""
-        answer = self.hook.submit_style_dna(cast("StyleDnaRequest", self.build_request()))
-        if isinstance(answer, Artwork):
-            self.log.info("Created tengr.ai style-dna artwork %s (%s)", answer.id, answer.status.value)
-            note_unknown_status(answer, set(), self.log)
-            self._artwork = answer
-            return answer.id
-        credits = "unknown" if answer.credits_used is None else f"{answer.credits_used:g}"
+        """Ask for the image; the artwork that is (V1) or makes (V2) it is what a retry reuses."""
+        request = cast("StyleDnaRequest", self.build_request())
+        artwork = self.hook.submit_style_dna(request).as_artwork()
         self.log.info(
-            "Generated style-dna image (%s credits), URL valid until %s",
-            credits,
-            answer.expires_at.isoformat(),
+            "tengr.ai style-dna answered: artwork %s (%s)",
+            artwork.id or "none (API V1 answers with the image)",
+            artwork.status.value,
         )
-        return answer.to_api()
+        note_unknown_status(artwork, set(), self.log)
+        self._artwork = artwork
+        return artwork.to_api()
+
+    def _stored(self, external_id: JsonValue) -> Artwork:
+        """The stored artwork, now the one in hand (unless a newer read of the same artwork is)."""
+        stored = Artwork.model_validate(external_id)
+        if self._artwork is None or self._artwork.id != stored.id:
+            self._artwork = stored
+        return self._artwork
+
+    def _artwork_id(self, external_id: JsonValue) -> str:
+        """The id of the stored artwork, which is now in hand."""
+        return self._stored(external_id).id
 
     def get_job_status(self, external_id: JsonValue, context: Context) -> str:
-        """V1: ``succeeded`` while the stored URL is still valid, else ``expired``; V2: the artwork's."""
-        if not isinstance(external_id, dict):
+        """A stored artwork that succeeded carries its image: reusable while its URL lasts. Any other is
+        read again from the API, as photo-pilot's; one stored by another version of the provider is gone."""
+        try:
+            artwork = self._stored(external_id)
+        except ValidationError:
+            self.log.warning("Stored style-dna job %r is not an artwork; asking for a new image", external_id)
+            return GONE
+        if not artwork.status.is_success:
             return super().get_job_status(external_id, context)
-        return "succeeded" if _still_valid(StyleDnaImage.model_validate(external_id)) else "expired"
-
-    def poll_until_complete(self, external_id: JsonValue, context: Context) -> Any:
-        """V1: nothing to wait for, the image exists; V2: wait for the artwork, then read its image."""
-        if isinstance(external_id, dict):
-            return None
-        return super().poll_until_complete(external_id, context)
-
-    def get_job_result(self, external_id: JsonValue, context: Context) -> dict[str, Any]:
-        """The image (the same shape under V1 and V2), after it was copied to ``output_path``."""
-        if isinstance(external_id, dict):
-            return self._store_image(StyleDnaImage.model_validate(external_id), context)
-        return super().get_job_result(external_id, context)
+        return artwork.status.value if _still_valid(StyleDnaImage.from_artwork(artwork)) else GONE
 
     def _finish(self, artwork: Artwork, context: Context) -> dict[str, Any]:
-        """A finished V2 artwork (waited for here or in the triggerer) in the V1 answer's shape."""
+        """A finished artwork (V1's answer, or V2's waited for here or in the triggerer) as the image."""
         if not artwork.status.is_success:
             raise TengrArtworkFailedError(artwork.id, artwork.status.value)
-        return self._store_image(StyleDnaImage.from_artwork(artwork), context)
-
-    def _store_image(self, image: StyleDnaImage, context: Context) -> dict[str, Any]:
+        image = StyleDnaImage.from_artwork(artwork)
         result = image.to_api()
         copier = self._copier()
         if copier is not None:

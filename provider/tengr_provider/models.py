@@ -234,21 +234,60 @@ class ApiRequest(_Model):
         return []
 
 
-class PhotoPilotRequest(ApiRequest):
-    """Body of the photo-pilot call (image-to-image, asynchronous)."""
+#: What a request field's description says of the rules that span fields (read by the docs table).
+_SIZE_ONLY_WITH_LOW = "honoured only with `image_guidance` LOW (otherwise the source's size is used)"
+_WEBHOOK = (
+    "URL the API POSTs the final artwork to; https on a public host, unless the connection sets "
+    "`allow_insecure_webhooks`"
+)
+_V2_WEBHOOK = f"API V2 only (with `api_version` `v1` it fails before sending). {_WEBHOOK}"
 
-    image_url: str
-    image_guidance: ImageGuidance
-    modification: int = Field(ge=1, le=5)
-    creativity: int = Field(ge=1, le=5)
-    effort: int = Field(ge=1, le=5)
-    prompt: str | None = None
-    negative_prompt: str | None = None
-    aspect_ratio: AspectRatio | None = None
-    high_resolution: bool | None = None
-    width: int | None = Field(default=None, ge=MIN_EDGE, le=MAX_EDGE)
-    height: int | None = Field(default=None, ge=MIN_EDGE, le=MAX_EDGE)
-    webhook: str | None = None
+
+class PhotoPilotRequest(ApiRequest):
+    """Body of the photo-pilot call (image-to-image, asynchronous).
+
+    Each field is stated here once, with its rule and its description: the operator's keyword arguments
+    and template fields, the ``@task`` TypedDict and the docs table are derived from it.
+    """
+
+    image_url: str = Field(description="the source image, an http(s) URL")
+    image_guidance: ImageGuidance = Field(
+        description="how closely the result follows the source: 1 is LOW, 3 is HIGH (`ImageGuidance`)"
+    )
+    # The API names these three levels without saying what each step does.
+    modification: int = Field(ge=1, le=5, description="modification level")
+    creativity: int = Field(ge=1, le=5, description="creativity level")
+    effort: int = Field(ge=1, le=5, description="effort level")
+    prompt: str | None = Field(
+        default=None,
+        description=(
+            f"what the result should show; the server keeps {PROMPT_WORD_LIMIT} words (more: a warning)"
+        ),
+    )
+    negative_prompt: str | None = Field(
+        default=None,
+        description=(
+            f"what the result should not show; the server keeps {NEGATIVE_PROMPT_WORD_LIMIT} words "
+            "(more: a warning)"
+        ),
+    )
+    aspect_ratio: AspectRatio | None = Field(
+        default=None, description=f"never with `width`/`height`; {_SIZE_ONLY_WITH_LOW}"
+    )
+    high_resolution: bool | None = Field(
+        default=None, description=f"raises the area cap to {PHOTO_PILOT_HIGH_RESOLUTION_MAX_AREA:,} px"
+    )
+    width: int | None = Field(
+        default=None,
+        ge=MIN_EDGE,
+        le=MAX_EDGE,
+        description=(
+            f"with `height`; area ≤ {PHOTO_PILOT_MAX_AREA:,} px, or ≤ "
+            f"{PHOTO_PILOT_HIGH_RESOLUTION_MAX_AREA:,} px with `high_resolution`; {_SIZE_ONLY_WITH_LOW}"
+        ),
+    )
+    height: int | None = Field(default=None, ge=MIN_EDGE, le=MAX_EDGE, description="with `width` (see there)")
+    webhook: str | None = Field(default=None, description=_WEBHOOK)
 
     @field_validator("image_url", "webhook")
     @classmethod
@@ -287,15 +326,19 @@ class PhotoPilotRequest(ApiRequest):
 class StyleDnaRequest(ApiRequest):
     """Body of the style-dna call (an image in a Style DNA; synchronous in V1, an artwork in V2)."""
 
-    visual_prompt: str
-    anchor_image_url: str
-    description: str
-    aspect_ratio: AspectRatio | None = None
-    width: int | None = Field(default=None, ge=MIN_EDGE, le=MAX_EDGE)
-    height: int | None = Field(default=None, ge=MIN_EDGE, le=MAX_EDGE)
-    image_format: ImageFormat | None = None
-    #: API V2 only (the V1 call is synchronous and has no webhook).
-    webhook: str | None = None
+    visual_prompt: str = Field(description="the visual style prompt; not empty")
+    anchor_image_url: str = Field(description="the anchor image that carries the style, an http(s) URL")
+    description: str = Field(description="what the new image shows; not empty")
+    aspect_ratio: AspectRatio | None = Field(default=None, description="never with `width`/`height`")
+    width: int | None = Field(
+        default=None,
+        ge=MIN_EDGE,
+        le=MAX_EDGE,
+        description=f"with `height`; area ≤ {STYLE_DNA_MAX_AREA:,} px",
+    )
+    height: int | None = Field(default=None, ge=MIN_EDGE, le=MAX_EDGE, description="with `width` (see there)")
+    image_format: ImageFormat | None = Field(default=None, description="the server's default is `png`")
+    webhook: str | None = Field(default=None, description=_V2_WEBHOOK)
 
     @field_validator("anchor_image_url", "webhook")
     @classmethod
@@ -323,14 +366,18 @@ class StyleDnaRequest(ApiRequest):
 class UpscalingRequest(ApiRequest):
     """Body of the upscaling call.
 
-    The source image's area must not exceed 1,478,656 px; only the server can check that, since the
+    The source image's area cap (:data:`UPSCALING_MAX_SOURCE_AREA`) only the server can check, since the
     client never downloads the source.
     """
 
-    image_url: str
-    scale_factor: int = Field(default=2, ge=2, le=8)
-    #: API V2 only (the V1 call is synchronous and has no webhook).
-    webhook: str | None = None
+    image_url: str = Field(
+        description=(
+            f"the image to upscale, an http(s) URL; JPEG, PNG or WebP of at most "
+            f"{UPSCALING_MAX_SOURCE_AREA:,} px (only the server can check that)"
+        )
+    )
+    scale_factor: int = Field(default=2, ge=2, le=8, description="how many times larger")
+    webhook: str | None = Field(default=None, description=_V2_WEBHOOK)
 
     @field_validator("image_url", "webhook")
     @classmethod

@@ -61,9 +61,12 @@ def keyword_parameters(cls: type) -> set[str]:
 
 
 def provider_parameters(cls: type) -> set[str]:
-    """Parameters declared by the provider's own classes in the MRO, up to Airflow's (or compat's) bases."""
+    """Parameters declared by the provider's own classes in the MRO, up to Airflow's (or compat's) bases,
+    but the request's fields: their one table is the generated one of docs/request-rules.md."""
     own = [klass for klass in cls.__mro__ if klass.__module__.startswith("tengr_provider.")]
-    return set().union(*(keyword_parameters(klass) for klass in own))
+    return set().union(*(keyword_parameters(klass) for klass in own)) - set(
+        getattr(cls, "request_fields", ())
+    )
 
 
 def accepted_parameters(cls: type) -> set[str]:
@@ -123,6 +126,25 @@ def test_the_parameter_table_lists_every_parameter_of_the_operator(page: str, op
 @pytest.mark.parametrize(("page", "operator"), OPERATOR_PAGES.items(), ids=list(OPERATOR_PAGES))
 def test_the_parameter_table_names_only_real_parameters(page: str, operator: type) -> None:
     assert parameter_table_names(page) - accepted_parameters(operator) == set()
+
+
+@pytest.mark.parametrize(
+    ("page", "operator"),
+    [
+        (page, operator)
+        for page, operator in OPERATOR_PAGES.items()
+        if getattr(operator, "request_model", None)
+    ],
+    ids=lambda value: value if isinstance(value, str) else "",
+)
+def test_an_operator_page_sends_its_request_fields_to_the_generated_table(page: str, operator: Any) -> None:
+    # The fields are not listed again on the operator's page: it links to the table made from the model.
+    model = operator.request_model.__name__
+    assert (
+        f"(../request-rules.md#{page.removeprefix('operators/').removesuffix('.md')}-{model.lower()})"
+        in (DOCS / page).read_text()
+    )
+    assert parameter_table_names(page).isdisjoint(operator.request_fields)
 
 
 def test_the_hook_page_names_every_constructor_override() -> None:

@@ -1,6 +1,7 @@
 """What the three operators share: templated request fields, resumable submit, waiting, storing.
 
-Each operator names its request model and fields; this base turns the rendered fields into a
+Each operator names its request model; its keyword arguments, template fields and field tuple follow
+from it (:mod:`tengr_provider.operators._request_keywords`). This base turns the rendered fields into a
 validated request, submits it on the worker, keeps the artwork id in the task state store before any
 wait (so a retried task reconnects instead of paying again), waits by polling or in the triggerer,
 and copies the results to ``output_path``.
@@ -24,6 +25,7 @@ from tengr_provider.hooks._wait import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEO
 from tengr_provider.hooks.tengr import TengrHook
 from tengr_provider.links import RESULT_LINKS, RESULT_URL_XCOM_KEY, link_targets
 from tengr_provider.models import ApiRequest, Artwork, ArtworkStatus, parse_request
+from tengr_provider.operators._request_keywords import request_keywords_init
 from tengr_provider.storage import DEFAULT_MAX_IMAGE_BYTES, ResultCopier, check_destination, is_local
 from tengr_provider.triggers.artwork import ArtworkWaitEvent
 from tengr_provider.triggers.deferral import default_deferrable, defer_artwork_wait
@@ -56,9 +58,9 @@ class TengrBaseOperator(ResumableJobMixin, BaseOperator):
         picks up the artwork it already created instead of creating (and paying for) another.
     """
 
-    #: The request model and the operator arguments that fill it, in the model's snake_case names.
+    #: The request model, and the operator arguments that fill it (its fields, derived from it).
     request_model: ClassVar[type[ApiRequest]]
-    request_fields: ClassVar[tuple[str, ...]]
+    request_fields: ClassVar[tuple[str, ...]] = ()
 
     template_fields: tuple[str, ...] = ("tengr_conn_id", "output_path")
     operator_extra_links = tuple(link() for link in RESULT_LINKS)
@@ -81,6 +83,18 @@ class TengrBaseOperator(ResumableJobMixin, BaseOperator):
         self.tengr_conn_id = tengr_conn_id
         self.output_path = output_path
         self.max_image_bytes = max_image_bytes
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """A class that names its ``request_model`` takes the model's fields as templated keywords."""
+        super().__init_subclass__(**kwargs)
+        model = cls.__dict__.get("request_model")
+        if model is None:
+            return
+        cls.request_fields = tuple(model.model_fields)
+        inherited = [name for name in cls.template_fields if name not in cls.request_fields]
+        cls.template_fields = (*inherited, *cls.request_fields)
+        if "__init__" not in cls.__dict__:  # the signature is typed for IDEs only, under TYPE_CHECKING
+            cls.__init__ = request_keywords_init(cls, model)  # type: ignore[method-assign]
 
     @cached_property
     def hook(self) -> TengrHook:

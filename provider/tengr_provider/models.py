@@ -288,6 +288,12 @@ class PhotoPilotRequest(ApiRequest):
     )
     height: int | None = Field(default=None, ge=MIN_EDGE, le=MAX_EDGE, description="with `width` (see there)")
     webhook: str | None = Field(default=None, description=_WEBHOOK)
+    seed: int | None = Field(
+        default=None,
+        ge=1,
+        le=2_147_483_647,
+        description="API V2: the seed of the result (the server uses floor(seed * 1.2) + 17); default random",
+    )
 
     @field_validator("image_url", "webhook")
     @classmethod

@@ -312,3 +312,12 @@ def test_api_error_message_may_be_a_list() -> None:
     assert error.message == ["width must be >= 512", "effort must be <= 5"]
     assert (error.status_code, error.error) == (400, "Bad Request")
     assert ApiError.model_validate({"message": "Unauthorized", "statusCode": 401}).message == "Unauthorized"
+
+
+def test_a_photo_pilot_seed_is_sent_as_given_within_the_apis_range() -> None:
+    # Added to the model alone: the operator, the decorators' TypedDict and the docs follow from it.
+    assert parse_request(PhotoPilotRequest, photo(seed="42")).to_api()["seed"] == 42
+    assert "seed" not in parse_request(PhotoPilotRequest, PHOTO).to_api()
+    for bad, rule in ((0, "greater than or equal to 1"), (2**31, "less than or equal to 2147483647")):
+        with pytest.raises(TengrRequestValidationError, match=f"seed: Input should be {rule}"):
+            parse_request(PhotoPilotRequest, photo(seed=bad))

@@ -31,6 +31,7 @@ class PhotoPilotFields(TypedDict, total=False):
     width: int | None
     height: int | None
     webhook: str | None
+    seed: int | None
     # end of generated fields
 
 

@@ -36,6 +36,7 @@ class TengrPhotoPilotOperator(TengrArtworkOperator):
             width: int | str | None = None,
             height: int | str | None = None,
             webhook: str | None = None,
+            seed: int | str | None = None,
             **kwargs: Any,
         ) -> None: ...
 

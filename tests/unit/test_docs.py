@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import json
 import os
 import re
 import subprocess
@@ -173,3 +174,38 @@ def test_the_emulator_page_lists_every_setting_and_its_option() -> None:
     for item in dataclasses.fields(EmulatorConfig):
         assert f"`{item.name}`" in rows, item.name
         assert all(flag in rows[f"`{item.name}`"] for flag in flags[item.name]), item.name
+
+
+#: Words for the small counts the docs spell out.
+_SPELLED = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five"}
+
+
+def test_the_sizing_numbers_are_those_of_the_benchmarks_json() -> None:
+    # docs/deployment.md "Sizing" quotes bench/results/triggerer_scale.json: a rerun that moves a number,
+    # or an edit of the page, fails here until the two agree again.
+    run = json.loads((REPO / "bench" / "results" / "triggerer_scale.json").read_text())
+    assert (run["benchmark"], run["settings"]["smoke"]) == ("triggerer_scale", False)
+    cases = [case for case in run["cases"] if (case["kind"], case["list_order"]) == ("tengr", "newest")]
+    page = (DOCS / "deployment.md").read_text()
+    sizing = page[page.index("## Sizing") : page.index("\n## ", page.index("## Sizing") + 1)]
+    rows = re.findall(r"^\| ([\d,]+) \| ([\d.]+)% \| (\d+) MiB \| ([\d.]+) \|$", sizing, re.MULTILINE)
+    assert rows == [
+        (
+            f"{case['triggers']:,}",
+            f"{case['cpu_percent_of_one_core']:.1f}",
+            f"{case['peak_rss_mib']:.0f}",
+            f"{case['calls_per_wait_per_interval']:.2g}",
+        )
+        for case in cases
+    ]
+    settings = run["settings"]
+    prose = " ".join(sizing.split())  # lines may wrap anywhere
+    command = f"--cases {settings['cases']} --artwork-seconds {settings['artwork_seconds']:g}"
+    command += f" --poll {settings['poll']:g}"
+    assert command in prose
+    largest = max(cases, key=lambda case: case["triggers"])
+    per_second = largest["triggers"] * largest["calls_per_wait_per_interval"] / run["settings"]["poll"]
+    assert (
+        f"{largest['triggers']:,} waits at `poll_interval={run['settings']['poll']:g}` cost about" in sizing
+    )
+    assert f"about\n{_SPELLED[round(per_second)]} list calls a second" in sizing.replace("about ", "about\n")

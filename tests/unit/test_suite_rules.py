@@ -83,3 +83,35 @@ def test_pytest_configure_gives_airflow_its_home_and_dags_before_airflow_is_impo
     }
     (home,) = tmp_path.iterdir()
     assert {path.name for path in (home / "dags").iterdir()} >= {path.name for path in EXAMPLE_DAG_FILES}
+
+
+def test_the_pre_commit_hooks_run_what_make_lint_typecheck_runs() -> None:
+    import yaml
+
+    config = yaml.safe_load((REPO / ".pre-commit-config.yaml").read_text())
+    hooks = [hook for repo in config["repos"] for hook in repo["hooks"]]
+    before_commit = [hook for hook in hooks if hook.get("stages", ["pre-commit"]) == ["pre-commit"]]
+    assert [hook["entry"] for hook in before_commit] == ["make lint", "make typecheck"]
+    assert all(hook["pass_filenames"] is False for hook in before_commit)  # the targets check every path
+    makefile = (REPO / "Makefile").read_text()
+    for target in ("lint", "typecheck"):
+        assert re.search(rf"^{target}: install\n\t\S", makefile, re.MULTILINE), f"make {target} is gone"
+
+
+@pytest.mark.parametrize(("subject", "accepted"), [("x" * 71, True), ("x" * 72, False)])
+def test_the_commit_message_hook_keeps_subjects_under_72_characters(
+    tmp_path: Path, subject: str, accepted: bool
+) -> None:
+    import yaml
+
+    hooks = [
+        hook
+        for repo in yaml.safe_load((REPO / ".pre-commit-config.yaml").read_text())["repos"]
+        for hook in repo["hooks"]
+    ]
+    (hook,) = [hook for hook in hooks if hook.get("stages") == ["commit-msg"]]
+    message = tmp_path / "COMMIT_EDITMSG"
+    message.write_text(f"{subject}\n\nWhy: the body.\n")
+    command = [sys.executable if part == "python3" else part for part in hook["entry"].split()]
+    result = subprocess.run([*command, str(message)], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert (result.returncode == 0) is accepted, result.stdout

@@ -79,6 +79,7 @@ def test_every_example_succeeds_every_time_without_a_logical_date(airflow: Stand
 
     # The asset-scheduled examples run from the events of the others: wait until theirs have ended too.
     ended = wait_for(every_run_ended, 300, "the asset-triggered runs to end", every=2)
+    # Every run counts: the ones triggered here, a scheduled example's own run, the asset-triggered ones.
     print({dag_id: f"{runs.count('success')}/{len(runs)} succeeded" for dag_id, runs in ended.items()})
-    assert all(len(ended[dag_id]) == ROUNDS for dag_id in triggered), ended
+    assert all(len(ended[dag_id]) >= ROUNDS for dag_id in triggered), ended
     assert all(runs and set(runs) == {"success"} for runs in ended.values()), ended

@@ -239,3 +239,16 @@ async def test_an_event_after_not_before_is_not_delayed(monkeypatch: pytest.Monk
     (event,) = await all_events(trigger)
     assert event.payload["status"] == "success"
     assert time.monotonic() - started < 0.3
+
+
+async def test_the_hold_until_not_before_is_the_triggers_own_sleep(
+    monkeypatch: pytest.MonkeyPatch, no_sleep: list[float]
+) -> None:
+    scripted(monkeypatch, [artwork("succeeded")])
+    trigger = TengrArtworkTrigger(
+        ARTWORK_ID, end_time=time.time() + 60, coalesce=False, not_before=time.time() + 30
+    )
+    (event,) = await all_events(trigger)  # recorded, not slept: the test takes no 30 s
+    assert event.payload["status"] == "success"
+    assert len(no_sleep) == 1
+    assert 25 < no_sleep[0] <= 30

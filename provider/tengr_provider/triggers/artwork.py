@@ -133,8 +133,8 @@ class TengrArtworkTrigger(BaseTrigger):
         has taken in the deferral's exit before the task is queued again.
     """
 
-    #: How the trigger sleeps between its own reads (``coalesce=False``); tests replace it, as the hooks'
-    #: and the poller's, instead of ``asyncio.sleep`` for everything in the loop.
+    #: How the trigger sleeps (between its own reads, and holding an event until ``not_before``); tests
+    #: replace it, as the hooks' and the poller's, instead of ``asyncio.sleep`` for everything in the loop.
     _sleep: Callable[[float], Awaitable[None]] = staticmethod(asyncio.sleep)
 
     def __init__(
@@ -189,7 +189,7 @@ class TengrArtworkTrigger(BaseTrigger):
             event = ArtworkWaitEvent.failed(self.artwork_id, exc)
         early = (self.not_before or 0) - time.time()
         if early > 0:  # every event requeues the task, so every event waits (see ``not_before``)
-            await asyncio.sleep(early)
+            await self._sleep(early)
         yield TriggerEvent(event.model_dump())  # type: ignore[no-untyped-call]
 
     def _new_wait(self) -> ArtworkWait:

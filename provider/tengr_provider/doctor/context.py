@@ -13,6 +13,7 @@ from tengr_provider.doctor.connection import with_password
 from tengr_provider.doctor.findings import Findings
 from tengr_provider.doctor.probe import DoctorHook, Recorder
 from tengr_provider.hooks._settings import ConnectionSettings
+from tengr_provider.models import LIST_LIMIT_MAX
 from tengr_provider.version_compat import Connection
 
 #: How long one of the doctor's calls keeps retrying 429s: long enough to ride out a short limit,
@@ -62,6 +63,8 @@ class Context:
     findings: Findings = field(default_factory=Findings)
     #: The version the checks use: the connection's, or the one that answered when it did not.
     version: ApiVersion | None = None
+    #: The page size the list checks use: the API's documented maximum, or what the list accepts.
+    page_limit: int = LIST_LIMIT_MAX
     _hooks: dict[tuple[Any, ...], DoctorHook] = field(default_factory=dict)
 
     def hook(self, version: str | None = None, *, retries: bool = True) -> DoctorHook:

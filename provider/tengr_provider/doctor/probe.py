@@ -9,6 +9,7 @@ hook has no method for (a create with a body it would refuse, ``GET /``) go thro
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -84,6 +85,15 @@ class Recorder:
         return [answer for answer in self.answers if answer.status == status]
 
 
+#: The longest the doctor sleeps between tries: a ``Retry-After`` of ten minutes (or one meant as
+#: milliseconds) must not freeze a check; the retry gives up once the hook's patience is spent.
+LONGEST_SLEEP_SECONDS = 30.0
+
+
+def _capped_sleep(seconds: float) -> None:
+    time.sleep(min(seconds, LONGEST_SLEEP_SECONDS))
+
+
 class DoctorHook(TengrHook):
     """A :class:`TengrHook` on a connection the doctor resolved, recording what it hears.
 
@@ -95,6 +105,8 @@ class DoctorHook(TengrHook):
     :param recorder: where the session's answers go (a new one when not given).
     :param overrides: :class:`TengrHook` keyword arguments (``api_version``, ``max_retries``, ...).
     """
+
+    _sleep = staticmethod(_capped_sleep)
 
     def __init__(self, connection: Connection, recorder: Recorder | None = None, **overrides: Any) -> None:
         super().__init__(connection.conn_id, **overrides)

@@ -22,7 +22,7 @@ from tengr_provider._http import MAX_RETRY_AFTER, parse_retry_after
 from tengr_provider.api_paths import API_VERSIONS, PATHS
 from tengr_provider.doctor.context import Context
 from tengr_provider.doctor.probe import Answer
-from tengr_provider.exceptions import TengrApiError, TengrNotFoundError
+from tengr_provider.exceptions import TengrApiError, TengrBadRequestError, TengrNotFoundError
 from tengr_provider.hooks.tengr import routes_of, versions_in_routes
 from tengr_provider.models import ARTWORK_RETENTION, LIST_LIMIT_MAX, Artwork
 
@@ -30,6 +30,8 @@ from tengr_provider.models import ARTWORK_RETENTION, LIST_LIMIT_MAX, Artwork
 CREATE_CALLS = ("photo-pilot", "upscaling", "style-dna")
 #: List pages the doctor reads at most when looking for the oldest artworks (10,000 artworks).
 MAX_LIST_PAGES = 20
+#: Page sizes tried, largest first, when the list refuses the documented maximum.
+SMALLER_LIMITS = (250, 100, 50, 20, 10)
 #: In-flight artworks compared between a read by id and the list, at most, per comparison.
 FRESHNESS_SAMPLE = 20
 _PATH = re.compile(r"/[A-Za-z0-9_\-./{}:]+")
@@ -71,6 +73,11 @@ def check_reachable(ctx: Context) -> Answer | None:
     return answer
 
 
+def _unsettled(status: int | None) -> bool:
+    """An answer that says nothing about the assumption: none at all, a rate limit, a server error."""
+    return status is None or status == 429 or status >= 500
+
+
 def _list_status(ctx: Context, version: str) -> int | None:
     """The status the artworks list answers under ``version`` (``None``: no answer)."""
     try:
@@ -93,6 +100,11 @@ def check_key_and_version(ctx: Context, root: Answer | None) -> bool:
     list_calls = ", ".join(f"GET {PATHS[version]['artworks']}?limit=1" for version in API_VERSIONS)
     answering = [version for version in API_VERSIONS if statuses[version] == 200]
     mine = statuses[configured]
+    if _unsettled(mine):
+        reason = f"GET {ctx.settings.path('artworks')}?limit=1 → {mine or 'no answer'}, even after retries"
+        ctx.findings.not_checked("key", reason)
+        ctx.findings.not_checked("api-version", reason)
+        return False
     if mine in (401, 403):
         advice = (
             "put a valid key in the connection's password field: tengr.ai does not know this one"
@@ -132,7 +144,9 @@ def check_auth_codes(ctx: Context) -> None:
         ctx.wrong_key_hook(made_up).list_artworks(0, 1)
     except TengrApiError as exc:
         status = exc.status_code
-    if status == 401:
+    if _unsettled(status):
+        ctx.findings.not_checked("auth-codes", f"{call} → {status or 'no answer'}")
+    elif status == 401:
         ctx.findings.holds("auth-codes", f"{call} → 401 (the hint 'check the API key' fits)")
     elif status == 200:
         ctx.findings.contradicted("auth-codes", f"{call} → 200: the API accepted a key it cannot know")
@@ -173,8 +187,8 @@ def check_create_routes(ctx: Context, root: Answer | None) -> None:
         path = ctx.settings.path(call)
         status = _probe_route(ctx, path)
         seen.append(f"POST {path} {{}} → {status}")
-        if status in (401, 403):
-            ctx.findings.not_checked("create-routes", f"POST {path} {{}} → {status}: the key may not create")
+        if status in (401, 403) or _unsettled(status):
+            ctx.findings.not_checked("create-routes", f"POST {path} {{}} → {status}: no word on the route")
             return
         if 200 <= status < 300:
             ctx.findings.contradicted(
@@ -209,9 +223,9 @@ def check_create_routes(ctx: Context, root: Answer | None) -> None:
         ctx.findings.holds("create-routes", f"{evidence} (every route exists; nothing was created)")
 
 
-def list_pages(ctx: Context, limit: int = LIST_LIMIT_MAX) -> list[Artwork]:
-    """Every listed artwork, reading up to :data:`MAX_LIST_PAGES` pages of ``limit``."""
-    hook, listed, offset = ctx.hook(), [], 0
+def list_pages(ctx: Context) -> list[Artwork]:
+    """Every listed artwork, reading up to :data:`MAX_LIST_PAGES` pages of the run's page size."""
+    hook, listed, offset, limit = ctx.hook(), [], 0, ctx.page_limit
     for _ in range(MAX_LIST_PAGES):
         page = hook.list_artworks(offset, limit)
         listed += page
@@ -230,9 +244,13 @@ def check_list_paging(ctx: Context) -> list[Artwork]:
     call = f"GET {ctx.settings.path('artworks')}"
     try:
         page = hook.list_artworks(0, LIST_LIMIT_MAX)
-    except TengrApiError as exc:
-        ctx.findings.contradicted("list-paging", ctx.redact(f"{call}?limit={LIST_LIMIT_MAX} → {exc}"))
-        return hook.list_artworks(0, 10)
+    except TengrBadRequestError as exc:
+        ctx.page_limit = _accepted_limit(ctx)
+        ctx.findings.contradicted(
+            "list-paging",
+            ctx.redact(f"{call}?limit={LIST_LIMIT_MAX} → {exc}; limit={ctx.page_limit} is accepted"),
+        )
+        return hook.list_artworks(0, ctx.page_limit)
     seen = [f"limit={LIST_LIMIT_MAX} → {len(page)} artworks"]
     if len(page) > LIST_LIMIT_MAX:
         ctx.findings.contradicted("list-paging", f"{call}?limit={LIST_LIMIT_MAX} → {len(page)} artworks")
@@ -257,6 +275,17 @@ def check_list_paging(ctx: Context) -> list[Artwork]:
         seen.append("offset not checked (fewer than 2 artworks)")
     ctx.findings.holds("list-paging", "; ".join(seen))
     return page
+
+
+def _accepted_limit(ctx: Context) -> int:
+    """The largest of a few page sizes the list accepts, for the checks that follow."""
+    for limit in SMALLER_LIMITS:
+        try:
+            ctx.hook().list_artworks(0, limit)
+        except TengrBadRequestError:
+            continue
+        return limit
+    return 1
 
 
 def check_list_order(ctx: Context, page: list[Artwork], created: list[str]) -> None:
@@ -316,7 +345,7 @@ def compare_list_with_reads(ctx: Context, artwork_ids: list[str]) -> Comparison:
             comparison.reads[artwork_id] = ctx.hook().get_artwork(artwork_id)
         except TengrNotFoundError:
             continue
-    listed = {artwork.id: artwork for artwork in ctx.hook().list_artworks(0, LIST_LIMIT_MAX)}
+    listed = {artwork.id: artwork for artwork in ctx.hook().list_artworks(0, ctx.page_limit)}
     for artwork_id, read in comparison.reads.items():
         shown = listed.get(artwork_id)
         if shown is None:
@@ -420,15 +449,18 @@ def _retry_after_form(value: str) -> tuple[bool, str]:
     return True, f"Retry-After: {text} (seconds)"
 
 
-def check_rate_limit(ctx: Context) -> None:
-    """``rate-limit``: the first 429 of the run, or of a short burst of list reads, and its Retry-After."""
+def check_rate_limit(ctx: Context, *, probe: bool = True) -> None:
+    """``rate-limit``: the first 429 of the run, or of a short burst of list reads, and its Retry-After.
+
+    :param probe: send the burst when the run met no 429 yet (off once the run has stopped).
+    """
     reads, took = 0, 0.0
-    if ctx.options.rate_probe > 0 and not ctx.recorder.with_status(429):
-        probe, started = ctx.hook(retries=False), ctx.clock()
+    if probe and ctx.options.rate_probe > 0 and not ctx.recorder.with_status(429):
+        burst, started = ctx.hook(retries=False), ctx.clock()
         for _ in range(ctx.options.rate_probe):
             reads += 1
             try:
-                probe.list_artworks(0, 1)
+                burst.list_artworks(0, 1)
             except TengrApiError:
                 break  # a 429 ends the probe; so does any other failure
         took = ctx.clock() - started

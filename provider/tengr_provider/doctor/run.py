@@ -60,10 +60,12 @@ def run(ctx: Context, confirm: Confirm) -> list[Finding]:
             spend.wait_for_all(ctx, made)
             spend.check_low_guidance(ctx, made)
             spend.check_style_dna_v2(ctx, made)
-        read_only.check_rate_limit(ctx)
     except TengrApiError as exc:
         unreached = ctx.redact(f"not reached: the run stopped at {exc}")
         ctx.say(unreached)
+    try:
+        # Last, and after a stop too: a 429 that stopped the run is this check's evidence.
+        read_only.check_rate_limit(ctx, probe=unreached == "not reached")
     finally:
         ctx.close()
     if not ctx.options.spend:

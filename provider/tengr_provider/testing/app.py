@@ -8,11 +8,13 @@ except the 504 of a synchronous call, which comes after the work is done.
 
 from __future__ import annotations
 
+import email.utils
 import hmac
 import json
 import logging
 import re
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -21,7 +23,6 @@ from urllib.parse import parse_qs, urlsplit
 
 from tengr_provider.api_paths import API_VERSIONS, PATHS
 from tengr_provider.models import (
-    LIST_LIMIT_MAX,
     NEGATIVE_PROMPT_WORD_LIMIT,
     PROMPT_WORD_LIMIT,
     UPSCALING_MAX_SOURCE_AREA,
@@ -140,12 +141,21 @@ class EmulatorApp:
             "v2": {"upscaling": self._create_upscaling_v2, "style-dna": self._generate_style_dna_v2},
         }
         routes: list[Route[Handler]] = []
-        for version in API_VERSIONS:
-            paths = PATHS[version]
+        moved = config.moved_routes
+        #: Table paths a ``moved_route`` moved away from: no route serves them, not even the catch-all.
+        self._moved_away = frozenset(PATHS[version][call] for version, call in moved)  # type: ignore[index]
+        for version in config.versions:
+            paths = PATHS[version]  # type: ignore[index]
+            creates = {
+                "photo-pilot": self._create_photo_pilot,
+                "upscaling": asynchronous[version]["upscaling"],
+                "style-dna": asynchronous[version]["style-dna"],
+            }
             routes += [
-                Route(("POST",), paths["photo-pilot"], self._create_photo_pilot, api=True),
-                Route(("POST",), paths["upscaling"], asynchronous[version]["upscaling"], api=True),
-                Route(("POST",), paths["style-dna"], asynchronous[version]["style-dna"], api=True),
+                Route(("POST",), moved.get((version, call), paths[call]), handler, api=True)
+                for call, handler in creates.items()
+            ]
+            routes += [
                 Route(("GET",), paths["artworks"], self._list_artworks, api=True),
                 Route(("GET",), paths["artwork"], self._get_artwork, api=True),
                 Route(("POST",), paths["artwork-endpoint"], self._create_other_artwork, api=True),
@@ -191,7 +201,7 @@ class EmulatorApp:
             if fault is not None:
                 return fault
         if route is None:
-            return not_found(f"Cannot {request.method} {request.path}")
+            return self._no_route(request, params)
         if route.api:
             denied = self._authenticate(request)
             if denied is not None:
@@ -212,7 +222,11 @@ class EmulatorApp:
             return DROP
         retry_after = self._faults.throttle()
         if retry_after is not None:
-            headers = (("Retry-After", str(retry_after)),) if self._config.rate_limit_retry_after else ()
+            headers = (
+                (("Retry-After", _retry_after(retry_after, self._config.retry_after_format)),)
+                if self._config.rate_limit_retry_after
+                else ()
+            )
             return nest_error(429, "ThrottlerException: Too Many Requests", headers=headers)
         status = self._faults.server_error()
         if status is not None:
@@ -220,26 +234,28 @@ class EmulatorApp:
         return None
 
     def _authenticate(self, request: Request) -> Response | None:
-        """401 unless the request carries ``Authorization: Bearer <the configured key>``."""
+        """401 (``wrong_key_status``) unless the request carries ``Authorization: Bearer <the key>``."""
         scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
         token = token.strip()
         accepted = scheme.lower() == "bearer" and bool(token)
         if accepted and self._config.api_key is not None:
             accepted = hmac.compare_digest(token.encode(), self._config.api_key.encode())
-        return None if accepted else nest_error(401, "Unauthorized")
+        status = self._config.wrong_key_status
+        return None if accepted else nest_error(status, HTTPStatus(status).phrase)
 
     # -- API routes -----------------------------------------------------------------------------------
 
     def _create_photo_pilot(self, request: Request, params: Mapping[str, str]) -> Response:
         body = self._parse(PhotoPilotRequest, request)
-        size = photo_pilot_size(body, self._source_size(body.image_url, request))
+        source = self._source_size(body.image_url, request)
+        size = photo_pilot_size(body, source, low=self._config.low_image_guidance)
         self._spend_credit()
         parameters = body.to_api()
         for field, limit in (("prompt", PROMPT_WORD_LIMIT), ("negativePrompt", NEGATIVE_PROMPT_WORD_LIMIT)):
             if field in parameters:  # the API keeps the first `limit` words
                 parameters[field] = " ".join(parameters[field].split()[:limit])
         record = self._new_artwork("photo_pilot", parameters, self._faults.photo_pilot_outcome(), size)
-        return _accepted(record, request)
+        return self._accepted(record, request)
 
     def _create_upscaling(self, request: Request, params: Mapping[str, str]) -> Response:
         body = self._parse(UpscalingRequest, request)
@@ -266,7 +282,7 @@ class EmulatorApp:
             ArtworkStatus.SUCCEEDED if outcome.is_success else outcome,
             upscaled_size(source, body.scale_factor),
         )
-        return _accepted(record, request)
+        return self._accepted(record, request)
 
     def _upscaling_source(self, body: UpscalingRequest, request: Request) -> Size:
         source = self._source_size(body.image_url, request)
@@ -284,15 +300,23 @@ class EmulatorApp:
     def _generate_style_dna(self, request: Request, params: Mapping[str, str]) -> Response:
         body = self._parse_style_dna(request)
         _refuse_webhook(body)
+        return self._after_synchronous_work(json_response(201, self._new_style_dna_image(body, request)))
+
+    def _new_style_dna_image(self, body: StyleDnaRequest, request: Request) -> dict[str, Any]:
+        """Spend a credit, store a finished style-dna image and count it; the answer that names it."""
         self._spend_credit()
-        record = self._store.add_style_dna(style_dna_size(body), body.extension)
-        answer = record.to_api(request.base_url)
-        self._stats.created(record.id, "style_dna", iso_timestamp(record.created))
-        return self._after_synchronous_work(json_response(201, answer))
+        image = self._store.add_style_dna(style_dna_size(body), body.extension)
+        self._stats.created(image.id, "style_dna", iso_timestamp(image.created))
+        return image.to_api(request.base_url)
 
     def _generate_style_dna_v2(self, request: Request, params: Mapping[str, str]) -> Response:
-        """V2: a ``style_dna`` artwork (202) whose one result is the image; see docs/api-versions.md."""
+        """V2: a ``style_dna`` artwork (202) whose one result is the image; see docs/api-versions.md.
+
+        With ``style_dna_v2_answer="image"``, the finished image at once, as V1 answers (with 202).
+        """
         body = self._parse_style_dna(request)
+        if self._config.style_dna_v2_answer == "image":
+            return json_response(self._config.create_status, self._new_style_dna_image(body, request))
         self._spend_credit()
         record = self._new_artwork(
             "style_dna",
@@ -301,7 +325,7 @@ class EmulatorApp:
             style_dna_size(body),
             result_format=body.extension,
         )
-        return _accepted(record, request)
+        return self._accepted(record, request)
 
     def _parse_style_dna(self, request: Request) -> StyleDnaRequest:
         body = self._parse(StyleDnaRequest, request)
@@ -318,6 +342,8 @@ class EmulatorApp:
 
         The emulator checks only that the body is a JSON object naming an http(s) ``imageUrl``.
         """
+        if request.path in self._moved_away:
+            return self._no_route(request, params)
         try:
             data = json.loads(request.body)
         except ValueError:
@@ -332,7 +358,7 @@ class EmulatorApp:
         record = self._new_artwork(
             params["endpoint"].replace("-", "_"), data, self._faults.photo_pilot_outcome(), source
         )
-        return _accepted(record, request)
+        return self._accepted(record, request)
 
     def _new_artwork(
         self,
@@ -359,6 +385,14 @@ class EmulatorApp:
         self._stats.created(record.id, record.artwork_type, iso_timestamp(record.created))
         return record
 
+    def _accepted(self, record: ArtworkRecord, request: Request) -> Response:
+        """202 (``create_status``) with the new artwork: the API's answer to every asynchronous create."""
+        return json_response(self._config.create_status, record.to_api(record.created, request.base_url))
+
+    def _no_route(self, request: Request, params: Mapping[str, str]) -> Response:
+        """What a path no route serves answers, as NestJS does."""
+        return not_found(f"Cannot {request.method} {request.path}")
+
     def _root(self, request: Request, params: Mapping[str, str]) -> Response:
         """``GET /``: the API's metadata with its routes, as the Test button reads it."""
         routes = [key for key in self._router.route_keys() if " /v" in key]
@@ -373,12 +407,14 @@ class EmulatorApp:
     def _list_artworks(self, request: Request, params: Mapping[str, str]) -> Response:
         problems: list[str] = []
         offset = _int_param(request.query, "offset", 0, 0, None, problems)
-        limit = _int_param(request.query, "limit", 10, 1, LIST_LIMIT_MAX, problems)
+        limit = _int_param(request.query, "limit", 10, 1, self._config.list_limit_max, problems)
         if problems:
             return bad_request(problems)
-        now = self._store.clock()
+        # A stale list shows each artwork as it was ``list_staleness`` seconds ago (a just-created one as
+        # ``starting``), while the artwork read tells the truth.
+        shown_at = self._store.clock() - self._config.list_staleness
         page = self._store.page(offset, limit)
-        return json_response(200, [record.to_api(now, request.base_url) for record in page])
+        return json_response(200, [record.to_api(shown_at, request.base_url) for record in page])
 
     # -- files, samples, stats ------------------------------------------------------------------------
 
@@ -512,6 +548,10 @@ def _sample_size(query: Mapping[str, list[str]]) -> Size | list[str]:
     return problems or Size(width, height)
 
 
-def _accepted(record: ArtworkRecord, request: Request) -> Response:
-    """202 with the new artwork: the API's answer to every asynchronous create."""
-    return json_response(202, record.to_api(record.created, request.base_url))
+def _retry_after(seconds: int, form: str) -> str:
+    """``Retry-After`` for a wait of ``seconds``, written in ``form`` (``retry_after_format``)."""
+    if form == "http-date":
+        return email.utils.formatdate(time.time() + seconds, usegmt=True)
+    if form == "milliseconds":
+        return str(seconds * 1000)
+    return str(seconds)

@@ -143,6 +143,17 @@ class ArtworkStore:
         self._style_dna: dict[str, StyleDnaRecord] = {}
         self._credits = config.credits
         self._list_rng = random.Random(config.seed)
+        # The account's history (``past_artworks``): one finished artwork a day back, oldest first.
+        now = self.clock()
+        for days in range(config.past_artworks, 0, -1):
+            self.add_artwork(
+                "photo_pilot",
+                {"prompt": f"an artwork of {days} days ago"},
+                ArtworkStatus.SUCCEEDED,
+                Size(1024, 1024),
+                processing_seconds=1.0,
+                created=now - days * 86400,
+            )
 
     @property
     def credits_remaining(self) -> int | None:
@@ -169,13 +180,17 @@ class ArtworkStore:
         size: Size,
         processing_seconds: float,
         result_format: str = RESULT_FORMAT,
+        created: float | None = None,
     ) -> ArtworkRecord:
-        """Create an artwork that reaches ``outcome`` after ``processing_seconds``."""
+        """Create an artwork that reaches ``outcome`` after ``processing_seconds``.
+
+        :param created: its creation time, now unless given (the account's history is older).
+        """
         record = ArtworkRecord(
             id=str(uuid.uuid4()),
             artwork_type=artwork_type,
             parameters=parameters,
-            created=self.clock(),
+            created=self.clock() if created is None else created,
             outcome=outcome,
             size=size,
             result_count=self._config.results_per_artwork if artwork_type == "photo_pilot" else 1,

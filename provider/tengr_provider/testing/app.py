@@ -35,7 +35,16 @@ from tengr_provider.models import (
 )
 from tengr_provider.testing.config import EmulatorConfig
 from tengr_provider.testing.faults import FaultPlan
-from tengr_provider.testing.images import CONTENT_TYPES, ENCODERS, ImageCache, pad_png, webp_available
+from tengr_provider.testing.images import CONTENT_TYPES, ImageCache, encode, pad_png, webp_available
+from tengr_provider.testing.pictures import (
+    Look,
+    Picture,
+    described_look,
+    drawable,
+    restyle_look,
+    sample_picture,
+    upscale_look,
+)
 from tengr_provider.testing.responses import (
     DROP,
     Response,
@@ -247,24 +256,26 @@ class EmulatorApp:
 
     def _create_photo_pilot(self, request: Request, params: Mapping[str, str]) -> Response:
         body = self._parse(PhotoPilotRequest, request)
-        source = self._source_size(body.image_url, request)
+        source, picture = self._source(body.image_url, request)
         size = photo_pilot_size(body, source, low=self._config.low_image_guidance)
         self._spend_credit()
         parameters = body.to_api()
         for field, limit in (("prompt", PROMPT_WORD_LIMIT), ("negativePrompt", NEGATIVE_PROMPT_WORD_LIMIT)):
             if field in parameters:  # the API keeps the first `limit` words
                 parameters[field] = " ".join(parameters[field].split()[:limit])
-        record = self._new_artwork("photo_pilot", parameters, self._faults.photo_pilot_outcome(), size)
+        look = restyle_look(picture, body.prompt, self._config.seed)
+        record = self._new_artwork("photo_pilot", parameters, self._faults.photo_pilot_outcome(), size, look)
         return self._accepted(record, request)
 
     def _create_upscaling(self, request: Request, params: Mapping[str, str]) -> Response:
         body = self._parse(UpscalingRequest, request)
         _refuse_webhook(body)
-        source = self._upscaling_source(body, request)
+        source, picture = self._upscaling_source(body, request)
         self._spend_credit()
         size = upscaled_size(source, body.scale_factor)
+        look = upscale_look(picture)
         record = self._new_artwork(
-            "upscaling", body.to_api(), self._faults.upscaling_outcome(), size, processing_seconds=0.0
+            "upscaling", body.to_api(), self._faults.upscaling_outcome(), size, look, processing_seconds=0.0
         )
         return self._after_synchronous_work(
             json_response(201, record.to_api(record.created, request.base_url))
@@ -273,7 +284,7 @@ class EmulatorApp:
     def _create_upscaling_v2(self, request: Request, params: Mapping[str, str]) -> Response:
         """V2: an ``upscaling_v2`` artwork that moves starting → processing → succeeded (202)."""
         body = self._parse(UpscalingRequest, request)
-        source = self._upscaling_source(body, request)
+        source, picture = self._upscaling_source(body, request)
         self._spend_credit()
         outcome = self._faults.upscaling_outcome()
         record = self._new_artwork(
@@ -281,11 +292,12 @@ class EmulatorApp:
             body.to_api(),
             ArtworkStatus.SUCCEEDED if outcome.is_success else outcome,
             upscaled_size(source, body.scale_factor),
+            upscale_look(picture),
         )
         return self._accepted(record, request)
 
-    def _upscaling_source(self, body: UpscalingRequest, request: Request) -> Size:
-        source = self._source_size(body.image_url, request)
+    def _upscaling_source(self, body: UpscalingRequest, request: Request) -> tuple[Size, Picture | None]:
+        source, picture = self._source(body.image_url, request)
         if source.area > UPSCALING_MAX_SOURCE_AREA:
             raise _RefusedError(
                 bad_request(
@@ -295,7 +307,7 @@ class EmulatorApp:
                     ]
                 )
             )
-        return source
+        return source, picture
 
     def _generate_style_dna(self, request: Request, params: Mapping[str, str]) -> Response:
         body = self._parse_style_dna(request)
@@ -305,7 +317,8 @@ class EmulatorApp:
     def _new_style_dna_image(self, body: StyleDnaRequest, request: Request) -> dict[str, Any]:
         """Spend a credit, store a finished style-dna image and count it; the answer that names it."""
         self._spend_credit()
-        image = self._store.add_style_dna(style_dna_size(body), body.extension)
+        look = described_look(body.description, "style-dna")
+        image = self._store.add_style_dna(style_dna_size(body), body.extension, look)
         self._stats.created(image.id, "style_dna", iso_timestamp(image.created))
         return image.to_api(request.base_url)
 
@@ -323,6 +336,7 @@ class EmulatorApp:
             body.to_api(),
             ArtworkStatus.SUCCEEDED,
             style_dna_size(body),
+            described_look(body.description, "style-dna"),
             result_format=body.extension,
         )
         return self._accepted(record, request)
@@ -353,11 +367,11 @@ class EmulatorApp:
         image_url = data.get("imageUrl")
         if not isinstance(image_url, str) or not image_url.startswith(("http://", "https://")):
             return bad_request(["imageUrl must be an http(s) URL"])
-        source = self._source_size(image_url, request)
+        source, picture = self._source(image_url, request)
         self._spend_credit()
-        record = self._new_artwork(
-            params["endpoint"].replace("-", "_"), data, self._faults.photo_pilot_outcome(), source
-        )
+        artwork_type = params["endpoint"].replace("-", "_")
+        look = Look(drawable(picture), caption=(params["endpoint"],))
+        record = self._new_artwork(artwork_type, data, self._faults.photo_pilot_outcome(), source, look)
         return self._accepted(record, request)
 
     def _new_artwork(
@@ -366,13 +380,15 @@ class EmulatorApp:
         parameters: dict[str, Any],
         outcome: ArtworkStatus,
         size: Size,
+        look: Look,
         *,
         processing_seconds: float | None = None,
         result_format: str = RESULT_FORMAT,
     ) -> ArtworkRecord:
         """Store a new artwork and count its creation: every artwork route creates through here.
 
-        ``processing_seconds`` defaults to the emulator's configured processing time.
+        ``processing_seconds`` defaults to the emulator's configured processing time; ``look`` says
+        what its results show.
         """
         record = self._store.add_artwork(
             artwork_type,
@@ -381,6 +397,7 @@ class EmulatorApp:
             size,
             self._config.processing_seconds if processing_seconds is None else processing_seconds,
             result_format=result_format,
+            look=look,
         )
         self._stats.created(record.id, record.artwork_type, iso_timestamp(record.created))
         return record
@@ -422,8 +439,7 @@ class EmulatorApp:
         file = self._store.image_file(params["name"])
         if file is None:
             return not_found(f"File {params['name']} not found or expired")
-        encode = ENCODERS[file.image_format]
-        data = self._images.get(file.name, lambda: encode(file.size, file.name))
+        data = self._images.get(file.name, lambda: encode(file.picture, file.image_format))
         if file.image_format == "png":
             data = pad_png(data, self._config.file_padding_bytes)
         chunked = self._config.file_chunked
@@ -441,7 +457,8 @@ class EmulatorApp:
         if isinstance(size, list):
             return bad_request(size)
         key = f"{SAMPLES_PREFIX}{name}@{size}"
-        return Response(200, self._images.get(key, lambda: ENCODERS["png"](size, name)), CONTENT_TYPES["png"])
+        data = self._images.get(key, lambda: encode(sample_picture(name, size), "png"))
+        return Response(200, data, CONTENT_TYPES["png"])
 
     def _stats_route(self, request: Request, params: Mapping[str, str]) -> Response:
         return json_response(200, self._stats.snapshot(self._store.credits_remaining).to_api())
@@ -478,27 +495,27 @@ class EmulatorApp:
             return nest_error(504, "Gateway Timeout", "Gateway Timeout")
         return response
 
-    def _source_size(self, url: str, request: Request) -> Size:
-        """The size of a source image: known for this emulator's own images, assumed otherwise.
+    def _source(self, url: str, request: Request) -> tuple[Size, Picture | None]:
+        """The size of a source image, and its picture when it is one of this emulator's own images.
 
-        External URLs are never fetched (tests run offline); they count as 1024x1024. An own URL that
-        does not serve (expired, unknown, not finished) is refused as the API would refuse an image it
-        cannot download.
+        External URLs are never fetched (tests run offline); they count as 1024x1024, picture unknown.
+        An own URL that does not serve (expired, unknown, not finished) is refused as the API would
+        refuse an image it cannot download.
         """
         parts = urlsplit(url)
         own = parts.netloc in self._local_netlocs or parts.netloc == urlsplit(request.base_url).netloc
         if not own:
-            return DEFAULT_SIZE
-        size: Size | list[str] | None = None
-        if parts.path.startswith(SAMPLES_PREFIX) and _SAMPLE_NAME.fullmatch(
-            parts.path[len(SAMPLES_PREFIX) :]
-        ):
+            return DEFAULT_SIZE, None
+        picture: Picture | None = None
+        name = parts.path.rpartition("/")[2]
+        if parts.path.startswith(SAMPLES_PREFIX) and _SAMPLE_NAME.fullmatch(name):
             size = _sample_size(parse_qs(parts.query))
+            picture = sample_picture(name, size) if isinstance(size, Size) else None
         elif parts.path.startswith(FILES_PREFIX):
             file = self._store.image_file(parts.path[len(FILES_PREFIX) :])
-            size = file.size if file else None
-        if isinstance(size, Size):
-            return size
+            picture = file.picture if file else None
+        if picture is not None:
+            return picture.size, picture
         raise _RefusedError(
             bad_request([f"image_url (imageUrl): cannot download {url} (404 on this server)"])
         )

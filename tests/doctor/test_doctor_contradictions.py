@@ -54,13 +54,13 @@ CASES = [
     Contradiction(
         "create-routes",
         {"moved_route": "v2:photo-pilot=/v2/photo-pilot"},
-        'api_paths extra to {"photo-pilot": "/v2/photo-pilot"}',
+        'api_paths extra to {"photo-pilot":"/v2/photo-pilot"}',
         version="v2",
     ),
     Contradiction(
         "create-routes",
         {"moved_route": "v2:photo-pilot=/v2/pp"},
-        'api_paths extra to {"photo-pilot": "/v1/artworks/photo-pilot"}',
+        'api_paths extra to {"photo-pilot":"/v1/artworks/photo-pilot"}',
         version="v2",
     ),
     Contradiction(
@@ -75,7 +75,7 @@ CASES = [
     Contradiction(
         "rate-limit", {"rate_limit": 20, "retry_after_format": "milliseconds"}, "Retry-After: 1000"
     ),
-    Contradiction("api-version", {"served_versions": "v2"}, '{"api_version": "v2"}'),
+    Contradiction("api-version", {"served_versions": "v2"}, '{"api_version":"v2"}'),
     Contradiction(
         "processing-time",
         {"processing_seconds": 5},

@@ -120,7 +120,7 @@ def check_key_and_version(ctx: Context, root: Answer | None) -> bool:
         ctx.findings.contradicted(
             "api-version",
             f"{seen} ({list_calls}){listed}; the checks below use {ctx.version}",
-            f'set the connection\'s api_version extra: {{"api_version": "{ctx.version}"}}',
+            f"set the connection's api_version extra: {_compact({'api_version': ctx.version})}",
         )
     else:
         ctx.findings.contradicted(
@@ -178,6 +178,11 @@ def _route_candidates(ctx: Context, call: str, root: Answer | None) -> list[str]
     return list(dict.fromkeys([*ordered, *others]))
 
 
+def _compact(value: object) -> str:
+    """JSON without spaces: a setting to paste, which a wrapped report line does not split."""
+    return json.dumps(value, separators=(",", ":"))
+
+
 def check_create_routes(ctx: Context, root: Answer | None) -> None:
     """``create-routes``: each create path refuses an empty body with 400 (exists) rather than 404."""
     seen: list[str] = []
@@ -213,11 +218,11 @@ def check_create_routes(ctx: Context, root: Answer | None) -> None:
             "create-routes",
             evidence,
             f"report this: no route answered for {', '.join(missing)}"
-            + (f"; meanwhile set the api_paths extra to {json.dumps(moved)}" if moved else ""),
+            + (f"; meanwhile set the api_paths extra to {_compact(moved)}" if moved else ""),
         )
     elif moved:
         ctx.findings.contradicted(
-            "create-routes", evidence, f"set the connection's api_paths extra to {json.dumps(moved)}"
+            "create-routes", evidence, f"set the connection's api_paths extra to {_compact(moved)}"
         )
     else:
         ctx.findings.holds("create-routes", f"{evidence} (every route exists; nothing was created)")
@@ -251,9 +256,9 @@ def check_list_paging(ctx: Context) -> list[Artwork]:
             ctx.redact(f"{call}?limit={LIST_LIMIT_MAX} → {exc}; limit={ctx.page_limit} is accepted"),
         )
         return hook.list_artworks(0, ctx.page_limit)
-    seen = [f"limit={LIST_LIMIT_MAX} → {len(page)} artworks"]
+    seen = [f"limit={LIST_LIMIT_MAX} → {len(page)} listed"]
     if len(page) > LIST_LIMIT_MAX:
-        ctx.findings.contradicted("list-paging", f"{call}?limit={LIST_LIMIT_MAX} → {len(page)} artworks")
+        ctx.findings.contradicted("list-paging", f"{call}?limit={LIST_LIMIT_MAX} → {len(page)} listed")
         return page
     if len(page) < LIST_LIMIT_MAX:
         after = hook.list_artworks(len(page), 1)
@@ -292,7 +297,7 @@ def check_list_order(ctx: Context, page: list[Artwork], created: list[str]) -> N
     """``list-order``: ``createdAt`` never rises down the page; the artworks just created come first."""
     dated = [artwork.created_at for artwork in page if artwork.created_at is not None]
     if len(dated) < 2:
-        ctx.findings.not_checked("list-order", f"{len(dated)} dated artworks listed; needs 2 (--spend 2)")
+        ctx.findings.not_checked("list-order", f"{len(dated)} dated artwork(s) listed; needs 2 (--spend 2)")
         return
     pairs = list(itertools.pairwise(dated))
     rising = sum(later > earlier for earlier, later in pairs)
@@ -365,9 +370,8 @@ def record_freshness(ctx: Context, in_flight: int, lagging: list[str], how: str)
         more = f" (and {len(lagging) - 1} more)" if len(lagging) > 1 else ""
         ctx.findings.contradicted("list-fresh", f"{lagging[0]}{more}")
     elif in_flight:
-        ctx.findings.holds(
-            "list-fresh", f"{in_flight} reads of artworks in flight ({how}), each then listed as far along"
-        )
+        reads = "1 read of an artwork" if in_flight == 1 else f"{in_flight} reads of artworks"
+        ctx.findings.holds("list-fresh", f"{reads} in flight ({how}), each then listed as far along")
     else:
         ctx.findings.not_checked(
             "list-fresh", "no listed artwork is in flight to compare (--spend 1 creates one)"
@@ -429,7 +433,7 @@ def _age(seconds: float) -> str:
         return f"{days} d {hours} h"
     if hours:
         return f"{hours} h {rest // 60} min"
-    return f"{rest // 60} min {rest % 60} s"
+    return f"{rest // 60} min {rest % 60} s" if rest >= 60 else f"{rest} s"
 
 
 def _retry_after_form(value: str) -> tuple[bool, str]:
@@ -469,7 +473,7 @@ def check_rate_limit(ctx: Context, *, probe: bool = True) -> None:
         headers = sorted({name for answer in ctx.recorder.answers for name in answer.headers})
         ctx.findings.not_checked(
             "rate-limit",
-            f"{reads} quick reads in {took:.1f} s drew no 429 (rate-limit headers seen: "
+            f"{reads} quick reads in {took:.2f} s drew no 429 (rate-limit headers seen: "
             f"{', '.join(headers) or 'none'}); --rate-probe N reads more",
         )
         return

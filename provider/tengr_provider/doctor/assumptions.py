@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tengr_provider._http import MAX_RETRY_AFTER
+from tengr_provider.api_paths import PATHS
 from tengr_provider.models import ARTWORK_RETENTION, LIST_LIMIT_MAX
 
 #: How long the doctor waits for the artworks it created before calling them slow (``--max-wait``).
@@ -97,13 +98,13 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
     Assumption(
         id="create-routes",
         assumed="Each create call of the version has its route: photo-pilot, upscaling, style-dna "
-        "(V2 photo-pilot at `/v2/artworks/photo-pilot`, never published).",
+        f"(V2 photo-pilot at `{PATHS['v2']['photo-pilot']}`, never published).",
         relied_on_by="the operators' create calls",
         check="a POST without the required fields, which the API refuses with 400 before any work "
         "(creates nothing); 404 means no route",
         spends=False,
         when_contradicted="the connection's `api_paths` extra, e.g. "
-        '`{"photo-pilot": "/v1/artworks/photo-pilot"}`: the doctor names the path that answers',
+        f'`{{"photo-pilot": "{PATHS["v1"]["photo-pilot"]}"}}`: the doctor names the path that answers',
     ),
     Assumption(
         id="list-paging",

@@ -109,7 +109,7 @@ class EmulatorConfig:
     )
     moved_route: str | None = _setting(
         None,
-        "create calls served at other paths, version:call=/path[,...] (e.g. v2:photo-pilot=/v2/photo-pilot); "
+        "create calls served at other paths, version:call=/path[,...] (e.g. v2:photo-pilot=/photo-pilot); "
         "their table paths answer 404",
     )
     create_status: int = _setting(202, "the status of an asynchronous create's answer (the API: 202)")

@@ -9,10 +9,10 @@ from tengr_provider.doctor.assumptions import ASSUMPTIONS, CREATE_ANSWERS, markd
 
 
 def test_the_docs_table_is_the_declared_assumptions() -> None:
-    from scripts.assumptions_table import COMMAND, DOC, with_table
+    from scripts.assumptions_table import SECTION
 
-    current = DOC.read_text()
-    assert current == with_table(current), f"{DOC.name} is stale; run: {COMMAND}"
+    current = SECTION.doc.read_text()
+    assert current == SECTION.expected(current), f"{SECTION.doc.name} is stale; run: {SECTION.command}"
 
 
 def test_every_assumption_has_one_row_in_the_table() -> None:

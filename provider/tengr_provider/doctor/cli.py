@@ -9,6 +9,7 @@ the command or the connection is unusable, 0 otherwise. The API key never appear
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import os
@@ -85,14 +86,8 @@ def _options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Optio
         parser.error("--spend needs --image-url: a public PNG/JPEG/WebP the API can download")
     if args.poll <= 0 or args.max_wait <= 0 or args.rate_probe < 0:
         parser.error("--poll and --max-wait must be > 0, --rate-probe >= 0")
-    return Options(
-        spend=args.spend,
-        image_url=args.image_url,
-        poll=args.poll,
-        max_wait=args.max_wait,
-        rate_probe=args.rate_probe,
-        api_version=args.api_version,
-    )
+    # Each field of Options is the option of the same name.
+    return Options(**{field.name: getattr(args, field.name) for field in dataclasses.fields(Options)})
 
 
 def asker(yes: bool, ask: Callable[[str], str] = input) -> Callable[[list[str]], bool]:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import os
 
+import attrs
+
 from tengr_provider import CONNECTION_TYPE
 from tengr_provider.version_compat import BaseHook, Connection
 
@@ -73,12 +75,4 @@ def from_command_line(base_url: str, api_key_env: str) -> Connection:
 
 def with_password(connection: Connection, password: str) -> Connection:
     """A copy of ``connection`` with another key (the doctor's made-up one)."""
-    return Connection(
-        conn_id=connection.conn_id,
-        conn_type=connection.conn_type,
-        host=connection.host,
-        schema=connection.schema,
-        port=connection.port,
-        password=password,
-        extra=connection.extra,
-    )
+    return attrs.evolve(connection, password=password)

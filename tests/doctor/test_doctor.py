@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
+import ssl
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 import requests
@@ -137,6 +141,35 @@ def test_nothing_listening_is_a_contradiction_of_reachable(doctor: Doctor) -> No
     assert "no answer" in run.row("reachable")["evidence"]
     assert "host" in run.row("reachable")["advice"]
     assert run.row("key")["evidence"] == "the API did not answer"
+
+
+def test_an_untrusted_certificate_is_a_contradiction_of_reachable(doctor: Doctor, tmp_path: Path) -> None:
+    from bench._tls_proxy import write_self_signed_certificate
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(*write_self_signed_certificate(tmp_path))
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        listener.settimeout(0.2)
+        stop = threading.Event()
+
+        def serve_handshakes() -> None:  # the client gives up on the certificate; nothing is served
+            while not stop.is_set():
+                with contextlib.suppress(OSError):
+                    connection, _ = listener.accept()
+                    with contextlib.suppress(OSError), context.wrap_socket(connection, server_side=True):
+                        pass
+
+        server = threading.Thread(target=serve_handshakes, daemon=True)
+        server.start()
+        try:
+            run = doctor(f"https://127.0.0.1:{listener.getsockname()[1]}", "--json")
+        finally:
+            stop.set()
+            server.join()
+
+    assert run.contradicted() == ["reachable"]
+    assert "TLS failed" in run.row("reachable")["evidence"]
+    assert "REQUESTS_CA_BUNDLE" in run.row("reachable")["advice"]
 
 
 def test_the_key_never_appears_in_the_output(tengr_emulator_factory: Start, doctor: Doctor) -> None:

@@ -1,4 +1,5 @@
-"""The demo's contact sheet: one ``index.html`` showing source → restyled → upscaled, with artwork ids.
+"""The demo's contact sheet: one ``index.html`` showing source → restyled → upscaled, with artwork ids
+and each image's pixel size (an upscale looks like its restyle in a thumbnail: its size says it grew).
 
 The pipeline stores files as ``<artwork id>_<n>.<ext>`` under ``restyled/`` and ``print/``. Each
 artwork's ``parameters`` name the image it was made from, which links an upscaled image to the
@@ -79,7 +80,7 @@ def render(run_output: Path, rows: Iterable[Row], title: str) -> str:
 <style>
 body {{ font-family: system-ui, sans-serif; margin: 2rem; }}
 td {{ vertical-align: top; padding: 0.5rem; }}
-img {{ max-width: 240px; max-height: 240px; display: block; }}
+img {{ max-width: 320px; max-height: 320px; display: block; }}
 figcaption {{ font: 12px monospace; color: #555; }}
 </style>
 </head>
@@ -121,14 +122,27 @@ def _copy_source(run_output: Path, artwork: dict[str, Any], fetch: Fetch) -> Pic
     return Picture(target)
 
 
+def pixel_size(path: Path) -> str:
+    """``1024x768`` for an image file Pillow can read, else ``""``."""
+    try:
+        from PIL import Image
+
+        with Image.open(path) as image:
+            return f"{image.width}x{image.height}"
+    except Exception:  # not an image (or no Pillow): the sheet shows no size rather than fail
+        return ""
+
+
 def _cell(run_output: Path, pictures: Iterable[Picture]) -> str:
     figures = []
     for picture in pictures:
         href = html.escape(picture.path.relative_to(run_output).as_posix(), quote=True)
         caption = html.escape(picture.artwork_id or "source photo")
+        size = pixel_size(picture.path)
+        shown = f"{caption}<br>{size}" if size else caption
         figures.append(
             f'<figure><a href="{href}"><img src="{href}" alt="{caption}"></a>'
-            f"<figcaption>{caption}</figcaption></figure>"
+            f"<figcaption>{shown}</figcaption></figure>"
         )
     return f"<td>{''.join(figures) or '—'}</td>"
 

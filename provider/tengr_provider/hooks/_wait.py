@@ -17,12 +17,28 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from tengr_provider.exceptions import TengrConnectionError, TengrRateLimitError, TengrServerError
+from tengr_provider.exceptions import (
+    TRANSIENT_ERRORS,
+    TengrConnectionError,
+    TengrRateLimitError,
+    TengrServerError,
+)
 from tengr_provider.hooks._api import WarningLogger
 from tengr_provider.models import Artwork
 
-#: Failures that outlast the hook's own retries but may still pass: a wait keeps polling through them.
-TRANSIENT_ERRORS = (TengrRateLimitError, TengrServerError, TengrConnectionError)
+__all__ = [
+    "DEFAULT_POLL_INTERVAL",
+    "DEFAULT_WAIT_TIMEOUT",
+    "TRANSIENT_ERRORS",
+    "ArtworkWait",
+    "note_unknown_status",
+]
+
+#: Seconds between two reads of an artwork waited for, unless the caller says otherwise (hook, operators,
+#: trigger).
+DEFAULT_POLL_INTERVAL = 10
+#: Seconds of waiting before a wait gives up, unless the caller says otherwise.
+DEFAULT_WAIT_TIMEOUT = 3600
 
 
 def note_unknown_status(artwork: Artwork, seen: set[tuple[str, str]], logger: WarningLogger) -> None:

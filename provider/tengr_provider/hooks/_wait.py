@@ -29,14 +29,18 @@ from tengr_provider.models import Artwork
 __all__ = [
     "DEFAULT_POLL_INTERVAL",
     "DEFAULT_WAIT_TIMEOUT",
+    "HOOK_POLL_INTERVAL",
     "TRANSIENT_ERRORS",
     "ArtworkWait",
     "note_unknown_status",
 ]
 
-#: Seconds between two reads of an artwork waited for, unless the caller says otherwise (hook, operators,
-#: trigger).
+#: Seconds between two reads of an artwork waited for by a task (operators, sensor's trigger), unless it
+#: says otherwise.
 DEFAULT_POLL_INTERVAL = 10
+#: The same for a direct caller of the hook's waits (``TengrHook.wait_for_artwork``), as the interface
+#: states: code that calls the hook itself usually waits for one artwork and wants it soon.
+HOOK_POLL_INTERVAL = 5
 #: Seconds of waiting before a wait gives up, unless the caller says otherwise.
 DEFAULT_WAIT_TIMEOUT = 3600
 

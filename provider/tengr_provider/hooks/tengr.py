@@ -44,8 +44,8 @@ from tengr_provider.hooks._api import (
 )
 from tengr_provider.hooks._settings import ConnectionSettings, settings_from_connection
 from tengr_provider.hooks._wait import (
-    DEFAULT_POLL_INTERVAL,
     DEFAULT_WAIT_TIMEOUT,
+    HOOK_POLL_INTERVAL,
     TRANSIENT_ERRORS,
     ArtworkWait,
 )
@@ -422,7 +422,7 @@ class TengrHook(_TengrHookBase):
     def generate_style_dna(
         self,
         request: StyleDnaRequest | dict[str, Any],
-        poll_interval: float = DEFAULT_POLL_INTERVAL,
+        poll_interval: float = HOOK_POLL_INTERVAL,
         timeout: float = DEFAULT_WAIT_TIMEOUT,
     ) -> StyleDnaImage:
         """Generate an image in a Style DNA; its URL expires at ``expires_at``, so copy it soon.
@@ -476,7 +476,7 @@ class TengrHook(_TengrHookBase):
     def wait_for_artwork(
         self,
         artwork_id: str,
-        poll_interval: float = DEFAULT_POLL_INTERVAL,
+        poll_interval: float = HOOK_POLL_INTERVAL,
         timeout: float = DEFAULT_WAIT_TIMEOUT,
     ) -> Artwork:
         """Poll until the artwork ends; return it on success.

@@ -46,6 +46,20 @@ except (ImportError, AttributeError):  # Airflow < 3.3: no retry_policy= on oper
     RetryDecision = None  # type: ignore[assignment,misc]
     RetryPolicy = abc.ABC  # type: ignore[assignment,misc]
 
+
+def runs_in_process() -> bool:
+    """Whether this task runs under ``dag.test()``: task and trigger in this one process, no executor.
+
+    Airflow 3.0 to 3.3 run such a task with ``InProcessSupervisorComms`` in ``task_runner``'s
+    ``SUPERVISOR_COMMS`` (a worker's task has its real comms there; outside a task there are none).
+    """
+    try:
+        from airflow.sdk.execution_time import task_runner
+    except ImportError:  # pragma: no cover - every supported Airflow has the Task SDK
+        return False
+    return type(getattr(task_runner, "SUPERVISOR_COMMS", None)).__name__ == "InProcessSupervisorComms"
+
+
 __all__ = [
     "HAS_RETRY_POLICIES",
     "AirflowException",
@@ -71,5 +85,6 @@ __all__ = [
     "determine_kwargs",
     "get_async_connection",
     "get_async_extra_dejson",
+    "runs_in_process",
     "task_decorator_factory",
 ]

@@ -169,3 +169,18 @@ def test_a_negative_settle_time_is_refused_naming_the_setting(monkeypatch: pytes
     hook.get_artwork.return_value = artwork("processing")
     with pytest.raises(ValueError, match=r"\[tengr\] requeue_settle_seconds: must be >= 0"):
         task.execute(task_context())
+
+
+def test_under_dag_test_nothing_is_held(monkeypatch: pytest.MonkeyPatch) -> None:
+    """dag.test() runs the trigger inline in the task's process: there is no executor report to wait for."""
+    from airflow.sdk.execution_time import task_runner
+    from airflow.sdk.execution_time.supervisor import InProcessSupervisorComms
+
+    monkeypatch.setattr(
+        task_runner, "SUPERVISOR_COMMS", object.__new__(InProcessSupervisorComms), raising=False
+    )
+    task, hook = sensor(deferrable=True, poke_interval=1)
+    hook.get_artwork.return_value = artwork("processing")
+    with pytest.raises(TaskDeferred) as deferred:
+        task.execute(task_context())
+    assert deferred.value.trigger.not_before <= time.time()

@@ -22,7 +22,7 @@ import time
 from datetime import timedelta
 
 from tengr_provider.triggers.artwork import TengrArtworkTrigger
-from tengr_provider.version_compat import BaseOperator, conf
+from tengr_provider.version_compat import BaseOperator, conf, runs_in_process
 
 #: Extra seconds the deferral may outlive the trigger's own deadline, so the trigger reports first
 #: (with the artwork's last status) instead of Airflow timing the task out without it.
@@ -37,7 +37,13 @@ REQUEUE_SETTLE = 30.0
 
 def requeue_settle() -> float:
     """``[tengr] requeue_settle_seconds`` (default :data:`REQUEUE_SETTLE`): 0 on an Airflow that has the
-    scheduler's fixes, more on a scheduler that reads its executor's reports later than that."""
+    scheduler's fixes, more on a scheduler that reads its executor's reports later than that.
+
+    Under ``dag.test()`` it is 0: the trigger runs inline in the task's own process, and no executor
+    reports anything to a scheduler.
+    """
+    if runs_in_process():
+        return 0.0
     seconds = float(conf.getfloat("tengr", "requeue_settle_seconds", fallback=REQUEUE_SETTLE))
     if seconds < 0:
         raise ValueError(f"[tengr] requeue_settle_seconds: must be >= 0 seconds, got {seconds:g}")

@@ -47,11 +47,17 @@ def get_provider_info() -> dict[str, Any]:
                     "tengr_provider.operators.style_dna",
                     "tengr_provider.operators.upscaling",
                     "tengr_provider.operators.create_artwork",
+                    "tengr_provider.operators.batch",
                 ],
             }
         ],
         "sensors": [{"integration-name": "tengr.ai", "python-modules": ["tengr_provider.sensors.artwork"]}],
-        "triggers": [{"integration-name": "tengr.ai", "python-modules": ["tengr_provider.triggers.artwork"]}],
+        "triggers": [
+            {
+                "integration-name": "tengr.ai",
+                "python-modules": ["tengr_provider.triggers.artwork", "tengr_provider.triggers.batch"],
+            }
+        ],
         # Every class of tengr_provider.links.RESULT_LINKS (a unit test compares the two).
         "extra-links": [
             f"tengr_provider.links.TengrResultImage{suffix}Link" for suffix in ("", "2", "3", "4")
@@ -63,6 +69,7 @@ def get_provider_info() -> dict[str, Any]:
                 ("photo_pilot", "photo_pilot"),
                 ("style_dna", "style_dna"),
                 ("upscale", "upscaling"),
+                ("batch", "batch"),
             )
         ],
         "connection-types": [

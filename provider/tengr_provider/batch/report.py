@@ -109,17 +109,19 @@ class BatchReport:
 class Progress:
     """The progress line: created, in flight, succeeded, failed, stored, rate and ETA, every 30 s.
 
-    :param total: items to finish in this try (skipped and already finished ones left out).
+    :param total: the valid items of the batch.
+    :param done: items that had already ended when this stretch of the batch began (the rate and the
+        ETA count what ends from now on).
     """
 
     _clock: Callable[[], float] = staticmethod(time.monotonic)
 
-    def __init__(self, total: int, logger: Any, every: float = PROGRESS_EVERY) -> None:
+    def __init__(self, total: int, logger: Any, *, done: int = 0, every: float = PROGRESS_EVERY) -> None:
         self.total = total
         self.every = every
         self._log = logger
-        self._started = self._clock()
-        self._last = self._started
+        self._done_before = done
+        self._started = self._last = self._clock()
 
     def due(self) -> bool:
         """Whether :attr:`every` seconds passed since the last line."""
@@ -128,24 +130,28 @@ class Progress:
     def tick(
         self, *, created: int, in_flight: int, succeeded: int, failed: int, stored: int, force: bool = False
     ) -> None:
-        """Log the line when it is :meth:`due` (or ``force``)."""
+        """Log the line when it is :meth:`due` (or ``force``).
+
+        :param succeeded: artworks that succeeded (stored or being stored).
+        :param failed: items that ended without a stored result.
+        :param stored: items whose images are all stored.
+        """
         if not (force or self.due()):
             return
         now = self._last = self._clock()
-        finished = succeeded + failed
-        elapsed = max(now - self._started, 1e-9)
-        rate = finished / elapsed * 60
-        remaining = max(self.total - finished, 0)
-        eta = f"{remaining / (rate / 60):.0f} s" if rate > 0 else "unknown"
+        ended = stored + failed
+        per_second = max(ended - self._done_before, 0) / max(now - self._started, 1e-9)
+        remaining = max(self.total - ended, 0)
+        eta = f"{remaining / per_second:.0f} s" if per_second > 0 else "unknown"
         self._log.info(
             "tengr.ai batch: %d created, %d in flight, %d succeeded, %d failed, %d stored of %d; "
-            "%.1f artworks/min, ETA %s",
+            "%.1f items/min, ETA %s",
             created,
             in_flight,
             succeeded,
             failed,
             stored,
             self.total,
-            rate,
+            per_second * 60,
             eta,
         )

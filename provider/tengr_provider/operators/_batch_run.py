@@ -39,7 +39,7 @@ from tengr_provider.exceptions import (
 from tengr_provider.hooks._wait import TRANSIENT_ERRORS
 from tengr_provider.hooks.tengr import TengrHook
 from tengr_provider.models import Artwork, ArtworkStatus, StyleDnaImage
-from tengr_provider.storage import ResultCopier, TengrStorageError, style_dna_file_stem
+from tengr_provider.storage import ResultCopier, style_dna_file_stem
 
 #: Creates one wave sends at most: the intents of a wave are one ledger segment.
 WAVE_MAX = 100
@@ -66,6 +66,8 @@ class BatchSettings:
     copy_concurrency: int
     max_image_bytes: int
     output_path: Any
+    #: Valid items of the input, for the progress line.
+    items: int
 
 
 class BatchAbortedError(Exception):
@@ -114,6 +116,7 @@ class BatchRun:
         self.status_calls = 0
         self._local = threading.local()
         self._copiers: list[ResultCopier] = []
+        self._thread_hooks: list[TengrHook] = []
         self._copiers_lock = threading.Lock()
         self._style_dna = settings.endpoint.startswith("style-dna")
         self._stems: dict[int, str] = {}
@@ -131,8 +134,7 @@ class BatchRun:
         for index, state in self.states.items():
             if state.outcome is None and state.artwork_id is None and state.answer is not None:
                 self._copy(index, StyleDnaImage.model_validate(state.answer))
-        total = sum(1 for state in self.states.values() if state.outcome is None)
-        self.progress = Progress(total, logger)
+        self.progress = Progress(settings.items, logger, done=self._ended_count())
 
     # -- the loop -----------------------------------------------------------------------------------------
 
@@ -151,6 +153,7 @@ class BatchRun:
                     self._read_round()
                 self._tick()
                 if self._finished():
+                    self._tick(force=True)
                     return "done"
                 if submitted or self.recreate:
                     continue
@@ -176,6 +179,8 @@ class BatchRun:
         with self._copiers_lock:
             for copier in self._copiers:
                 copier.close()
+            for hook in self._thread_hooks:
+                hook.close()
         self.hook.close()
 
     def wait_on_worker(self) -> None:
@@ -192,16 +197,19 @@ class BatchRun:
             and not self.reconciling
         )
 
+    def _ended_count(self) -> int:
+        return sum(1 for state in self.states.values() if state.outcome is not None)
+
     def _tick(self, force: bool = False) -> None:
         if not (force or self.progress.due()):
             return
-        outcomes = [state.outcome for state in self.states.values()]
+        stored = sum(1 for state in self.states.values() if state.outcome is Outcome.SUCCEEDED)
         self.progress.tick(
             created=self.created,
             in_flight=len(self.in_flight),
-            succeeded=outcomes.count(Outcome.SUCCEEDED) + len(self.copying),
-            failed=sum(1 for o in outcomes if o is not None and o is not Outcome.SUCCEEDED),
-            stored=outcomes.count(Outcome.SUCCEEDED),
+            succeeded=stored + len(self.copying),
+            failed=self._ended_count() - stored,
+            stored=stored,
             force=force,
         )
 
@@ -305,9 +313,11 @@ class BatchRun:
         create is never retried (reconciliation finds out whether it created something)."""
         hook: TengrHook | None = getattr(self._local, "hook", None)
         if hook is None:
-            hook = self._local.hook = TengrHook(
-                self.settings.tengr_conn_id, rate_limit_timeout=0, retry_creates=False
-            )
+            with self._copiers_lock:
+                self._thread_hooks.append(
+                    hook := TengrHook(self.settings.tengr_conn_id, rate_limit_timeout=0, retry_creates=False)
+                )
+            self._local.hook = hook
         return hook
 
     def _made(self, index: int, answer: Artwork | StyleDnaImage, *, adopted: bool = False) -> None:
@@ -443,7 +453,7 @@ class BatchRun:
                 results = [made.image_url] if isinstance(made, StyleDnaImage) else made.results
                 try:
                     files = future.result()
-                except (TengrStorageError, ValueError, OSError) as error:
+                except Exception as error:  # any failure to store is this item's, not the batch's
                     self._record(
                         records.ended(index, Outcome.STORE_FAILED, results=results, error=str(error))
                     )

@@ -164,7 +164,7 @@ class TengrBatchOperator(BaseOperator):
         check_destination(self.output_path)
         ledger = self._ledger(context)
         head = self._prepare_input(ledger)
-        run = self._run(ledger, time.time() + self.timeout, new_try=True)
+        run = self._run(ledger, head, time.time() + self.timeout, new_try=True)
         self._guard(run, head)
         self._point_state_store(context, ledger, head, None)
         return self._drive(context, run, head)
@@ -181,7 +181,7 @@ class TengrBatchOperator(BaseOperator):
         if head is None:
             raise RuntimeError(f"tengr.ai batch: the ledger {ledger.root} has no head; was it removed?")
         ledger.use(head.generation)
-        run = self._run(ledger, deadline or time.time() + self.timeout, new_try=False)
+        run = self._run(ledger, head, deadline or time.time() + self.timeout, new_try=False)
         return self._drive(context, run, head)
 
     def _drive(self, context: Context, run: BatchRun, head: Head) -> dict[str, Any]:
@@ -253,7 +253,7 @@ class TengrBatchOperator(BaseOperator):
             self.log.warning("tengr.ai batch: skipping %d invalid items (skip_invalid=True)", summary.invalid)
         return head
 
-    def _run(self, ledger: BatchLedger, deadline: float, *, new_try: bool) -> BatchRun:
+    def _run(self, ledger: BatchLedger, head: Head, deadline: float, *, new_try: bool) -> BatchRun:
         settings = BatchSettings(
             endpoint=self.batch_endpoint,
             tengr_conn_id=self.tengr_conn_id,
@@ -262,6 +262,7 @@ class TengrBatchOperator(BaseOperator):
             copy_concurrency=self.copy_concurrency,
             max_image_bytes=self.max_image_bytes,
             output_path=self.output_path,
+            items=head.items - head.invalid,
         )
         return BatchRun(settings, ledger, self.hook, deadline, self.log, new_try=new_try)
 

@@ -49,6 +49,9 @@ with DAG(
     start_date=datetime(2026, 1, 1),
     catchup=False,
     tags=["tengr", "example", "human-in-the-loop"],
+    # A retry of a tengr task costs no credit: it reconnects to the artwork it created (Airflow 3.3+'s
+    # task state store). It covers an outage longer than the hook's retries, and the review's own wait.
+    default_args={"retries": 2, "retry_delay": timedelta(seconds=30)},
     params={
         "photo_base_url": Param("https://images.example.com/catalog", type="string"),
         "output_path": Param(

@@ -7,7 +7,7 @@ wait to the triggerer. Either way the wait costs no slot while tengr.ai works.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from airflow.sdk import DAG
 
@@ -22,6 +22,9 @@ with DAG(
     start_date=datetime(2026, 1, 1),
     catchup=False,
     tags=["tengr", "example"],
+    # A retry costs no credit here: the sensors only read, and the submit task reconnects to the artwork
+    # it created (Airflow 3.3+'s task state store). It covers an outage longer than the hook's retries.
+    default_args={"retries": 2, "retry_delay": timedelta(seconds=30)},
 ):
     submit = TengrPhotoPilotOperator(
         task_id="submit",

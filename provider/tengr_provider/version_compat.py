@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import abc
 
+# The class the SDK's sensors raise to reschedule, on every 3.x (3.3 re-exports the SDK's own here).
+from airflow.exceptions import AirflowRescheduleException
 from airflow.providers.common.compat.connection import get_async_connection, get_async_extra_dejson
 from airflow.providers.common.compat.sdk import (
     AirflowException,
@@ -47,6 +49,7 @@ except (ImportError, AttributeError):  # Airflow < 3.3: no retry_policy= on oper
 __all__ = [
     "HAS_RETRY_POLICIES",
     "AirflowException",
+    "AirflowRescheduleException",
     "AirflowSensorTimeout",
     "Asset",
     "BaseHook",

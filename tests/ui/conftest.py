@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from tests.helpers import TIER_LOGS, keep_tier_out_unless_asked, point_failures_at_tier_logs
-from tests.ui.server import ADMIN, UiAirflow
+from tests.standalone import ADMIN, StandaloneAirflow
 
 PROJECT = Path(__file__).resolve().parents[2]
 #: Where the screenshots the docs show are written.
@@ -22,10 +22,12 @@ CHROMIUM = os.environ.get("TENGR_UI_CHROMIUM", "/usr/bin/chromium")
 
 
 @pytest.fixture(scope="session")
-def airflow(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[UiAirflow]:
+def airflow(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[StandaloneAirflow]:
     root = tmp_path_factory.mktemp("ui")
     request.config.stash[TIER_LOGS] = root / "logs"
-    with UiAirflow(root) as running:
+    with StandaloneAirflow(root) as running:
         yield running
 
 
@@ -64,7 +66,7 @@ def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[], 
                 context.close()
 
 
-def log_in(context: Any, airflow: UiAirflow) -> Any:
+def log_in(context: Any, airflow: StandaloneAirflow) -> Any:
     """Log in on Airflow's login page as a person does; return the context, now logged in."""
     page = context.new_page()
     page.goto(f"{airflow.url}/")
@@ -77,7 +79,7 @@ def log_in(context: Any, airflow: UiAirflow) -> Any:
 
 
 @pytest.fixture(scope="session")
-def logged_in(airflow: UiAirflow, chromium: Callable[[], Any]) -> Any:
+def logged_in(airflow: StandaloneAirflow, chromium: Callable[[], Any]) -> Any:
     """A browser profile in which a person logged in on Airflow's login page (once for the session)."""
     return log_in(chromium(), airflow)
 

@@ -6,7 +6,7 @@ import json
 import subprocess
 from typing import Any
 
-from tests.ui.server import UiAirflow
+from tests.standalone import StandaloneAirflow
 
 #: What the api-server does for Test: the stored connection, handed to the hook as an environment
 #: connection (a hook outside a task cannot read the metadata database through the Task SDK).
@@ -21,7 +21,7 @@ print(settings.timeout, settings.base_url)
 """
 
 
-def open_add_form(page: Any, airflow: UiAirflow, conn_id: str) -> Any:
+def open_add_form(page: Any, airflow: StandaloneAirflow, conn_id: str) -> Any:
     page.goto(f"{airflow.url}/connections")
     page.get_by_role("button", name="Add Connection").click()
     dialog = page.get_by_role("dialog")
@@ -31,7 +31,7 @@ def open_add_form(page: Any, airflow: UiAirflow, conn_id: str) -> Any:
     return dialog
 
 
-def fill_the_form_checking_what_it_shows(dialog: Any, airflow: UiAirflow, key_value: str) -> None:
+def fill_the_form_checking_what_it_shows(dialog: Any, airflow: StandaloneAirflow, key_value: str) -> None:
     """Check what the tengr.ai form shows (labels, placeholders, the key masked, nothing tengr does not
     use), type the emulator's URL and ``key_value``, and open the extra fields, checking their labels."""
     host, key = dialog.locator("input[name=host]"), dialog.locator("input[name=password]")
@@ -62,7 +62,9 @@ def save(page: Any, dialog: Any, conn_id: str) -> None:
     page.get_by_role("row").filter(has_text=conn_id).wait_for()
 
 
-def save_and_read_back(page: Any, dialog: Any, airflow: UiAirflow, conn_id: str, key: str) -> dict[str, Any]:
+def save_and_read_back(
+    page: Any, dialog: Any, airflow: StandaloneAirflow, conn_id: str, key: str
+) -> dict[str, Any]:
     """Save, then read the connection as stored: a tengr connection to the emulator, no port (the form
     hides it), and the key never shown."""
     save(page, dialog, conn_id)
@@ -72,7 +74,7 @@ def save_and_read_back(page: Any, dialog: Any, airflow: UiAirflow, conn_id: str,
     return stored
 
 
-def add_connection(page: Any, airflow: UiAirflow, conn_id: str, key: str) -> None:
+def add_connection(page: Any, airflow: StandaloneAirflow, conn_id: str, key: str) -> None:
     dialog = open_add_form(page, airflow, conn_id)
     dialog.locator("input[name=host]").fill(airflow.emulator_url)
     dialog.locator("input[name=password]").fill(key)
@@ -93,7 +95,7 @@ def press_test(page: Any, conn_id: str) -> tuple[int, dict[str, Any], str]:
     return answer.value.status, answer.value.json(), text
 
 
-def store_port_zero(airflow: UiAirflow, conn_id: str) -> None:
+def store_port_zero(airflow: StandaloneAirflow, conn_id: str) -> None:
     """The documented workaround for Airflow 3.3.2 (docs/connection.md): store port 0 once."""
     answer = airflow.call(
         "PATCH",
@@ -104,7 +106,7 @@ def store_port_zero(airflow: UiAirflow, conn_id: str) -> None:
     assert answer.status_code == 200, answer.text
 
 
-def hook_settings(airflow: UiAirflow, conn_id: str) -> list[str]:
+def hook_settings(airflow: StandaloneAirflow, conn_id: str) -> list[str]:
     """The timeout and base URL ``TengrHook`` resolves from the connection as ``airflow`` stored it."""
     resolved = subprocess.run(
         [str(airflow.airflow_bin / "python"), "-c", READ_THROUGH_THE_HOOK, conn_id],

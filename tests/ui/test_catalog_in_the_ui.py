@@ -12,15 +12,15 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 import pytest
+from tests.standalone import StandaloneAirflow
 from tests.ui.conftest import screenshot
-from tests.ui.server import UiAirflow
 
 pytestmark = pytest.mark.ui
 
 DAG_ID = "tengr_catalog_refresh"
 
 
-def test_trigger_button_then_the_result_link_of_a_mapped_task(page: Any, airflow: UiAirflow) -> None:
+def test_trigger_button_then_the_result_link_of_a_mapped_task(page: Any, airflow: StandaloneAirflow) -> None:
     page.goto(f"{airflow.url}/dags/{DAG_ID}")
     page.get_by_role("button", name="Trigger Dag").click()
     dialog = page.get_by_role("dialog")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from tests.standalone import API_KEY, StandaloneAirflow
 from tests.ui.conftest import screenshot
 from tests.ui.connection_form import (
     add_connection,
@@ -21,7 +22,6 @@ from tests.ui.connection_form import (
     save_and_read_back,
     store_port_zero,
 )
-from tests.ui.server import API_KEY, UiAirflow
 
 pytestmark = pytest.mark.ui
 
@@ -29,7 +29,7 @@ pytestmark = pytest.mark.ui
 REFUSED = "The host or port to test differs from the stored connection."
 
 
-def test_the_form_shows_only_what_tengr_uses(page: Any, airflow: UiAirflow) -> None:
+def test_the_form_shows_only_what_tengr_uses(page: Any, airflow: StandaloneAirflow) -> None:
     dialog = open_add_form(page, airflow, "tengr_ui")
     fill_the_form_checking_what_it_shows(dialog, airflow, API_KEY)
     # The form keeps the bounds the hook checks: 0 s of backoff is not accepted (it was, as an
@@ -44,7 +44,7 @@ def test_the_form_shows_only_what_tengr_uses(page: Any, airflow: UiAirflow) -> N
     save_and_read_back(page, dialog, airflow, "tengr_ui", API_KEY)
 
 
-def test_test_button_is_green_against_the_emulator(page: Any, airflow: UiAirflow) -> None:
+def test_test_button_is_green_against_the_emulator(page: Any, airflow: StandaloneAirflow) -> None:
     add_connection(page, airflow, "tengr_test_ok", API_KEY)
     status, answer, toast = press_test(page, "tengr_test_ok")
     if status == 400:
@@ -61,7 +61,7 @@ def test_test_button_is_green_against_the_emulator(page: Any, airflow: UiAirflow
     screenshot(page, "connection-test-ok")
 
 
-def test_test_button_names_the_api_key_when_it_is_wrong(page: Any, airflow: UiAirflow) -> None:
+def test_test_button_names_the_api_key_when_it_is_wrong(page: Any, airflow: StandaloneAirflow) -> None:
     add_connection(page, airflow, "tengr_test_bad", "tk-not-the-key")
     store_port_zero(airflow, "tengr_test_bad")
     page.reload()
@@ -73,7 +73,7 @@ def test_test_button_names_the_api_key_when_it_is_wrong(page: Any, airflow: UiAi
     screenshot(page, "connection-test-wrong-key")
 
 
-def test_an_extra_changed_in_the_form_reaches_the_hook(page: Any, airflow: UiAirflow) -> None:
+def test_an_extra_changed_in_the_form_reaches_the_hook(page: Any, airflow: StandaloneAirflow) -> None:
     add_connection(page, airflow, "tengr_edit", API_KEY)
     row = page.get_by_role("row").filter(has_text="tengr_edit")
     row.get_by_role("button", name="Edit Connection").click()

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.standalone import API_KEY, StandaloneAirflow
 from tests.ui.conftest import log_in, screenshot
 from tests.ui.connection_form import (
     add_connection,
@@ -25,7 +26,6 @@ from tests.ui.connection_form import (
     open_add_form,
     save_and_read_back,
 )
-from tests.ui.server import API_KEY, UiAirflow
 
 pytestmark = pytest.mark.ui
 
@@ -34,17 +34,17 @@ FLOOR_BIN = os.environ.get("TENGR_UI_FLOOR_BIN", "")
 
 
 @pytest.fixture(scope="module")
-def floor(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiAirflow]:
+def floor(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StandaloneAirflow]:
     if not (Path(FLOOR_BIN) / "airflow").exists():
         pytest.fail("TENGR_UI_FLOOR_BIN names no Airflow: run `make test-ui` (it installs the floor venv)")
     root = tmp_path_factory.mktemp("ui-floor")
     # No example DAGs: the form needs none, and the review example needs Airflow 3.1+.
-    with UiAirflow(root, airflow_bin=Path(FLOOR_BIN), examples=False) as running:
+    with StandaloneAirflow(root, airflow_bin=Path(FLOOR_BIN), examples=False) as running:
         yield running
 
 
 @pytest.fixture(scope="module")
-def floor_page(floor: UiAirflow, chromium: Callable[[], Any]) -> Iterator[Any]:
+def floor_page(floor: StandaloneAirflow, chromium: Callable[[], Any]) -> Iterator[Any]:
     page = log_in(chromium(), floor).new_page()
     try:
         yield page
@@ -52,14 +52,14 @@ def floor_page(floor: UiAirflow, chromium: Callable[[], Any]) -> Iterator[Any]:
         page.close()
 
 
-def test_it_is_the_legacy_form_path(floor: UiAirflow) -> None:
+def test_it_is_the_legacy_form_path(floor: StandaloneAirflow) -> None:
     version = floor.call("GET", "/version").json()["version"]
     major, minor = (int(part) for part in version.split(".")[:2])
     assert (major, minor) < (3, 2), f"{version} builds the form from conn-fields, not the hook's methods"
 
 
 def test_the_legacy_form_shows_only_what_tengr_uses_and_the_hook_reads_it(
-    floor_page: Any, floor: UiAirflow
+    floor_page: Any, floor: StandaloneAirflow
 ) -> None:
     dialog = open_add_form(floor_page, floor, "tengr_floor")
     fill_the_form_checking_what_it_shows(dialog, floor, API_KEY)
@@ -80,7 +80,7 @@ def test_the_legacy_form_shows_only_what_tengr_uses_and_the_hook_reads_it(
 
 
 def test_no_test_button_on_3_0_and_its_api_server_tests_the_saved_connection(
-    floor_page: Any, floor: UiAirflow
+    floor_page: Any, floor: StandaloneAirflow
 ) -> None:
     add_connection(floor_page, floor, "tengr_floor_test", API_KEY)
     row = floor_page.get_by_role("row").filter(has_text="tengr_floor_test")

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 import requests
 from scripts.contact_sheet import chain_rows, write_contact_sheet
+from tests.standalone import StandaloneAirflow
 from tests.ui.conftest import screenshot
-from tests.ui.server import UiAirflow
 
 from tengr_provider.testing.app import SAMPLES_PREFIX
 
@@ -31,7 +31,7 @@ def fetch(url: str, target: Path) -> None:
 
 
 def test_every_image_of_the_contact_sheet_loads(
-    page: Any, airflow: UiAirflow, monkeypatch: pytest.MonkeyPatch
+    page: Any, airflow: StandaloneAirflow, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     run_output = airflow.output / "demo-run"
     photos = [f"{airflow.emulator_url}{SAMPLES_PREFIX}{name}.png?width=256&height=256" for name in PHOTOS]

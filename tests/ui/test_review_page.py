@@ -10,8 +10,8 @@ from urllib.parse import quote
 
 import pytest
 from tests.helpers import wait_for
+from tests.standalone import StandaloneAirflow
 from tests.ui.conftest import screenshot
-from tests.ui.server import UiAirflow
 
 from tengr_provider.testing.app import SAMPLES_PREFIX
 
@@ -21,14 +21,16 @@ DAG_ID = "tengr_review_before_print"
 PICKS = ["sneaker-red: studio", "mug-ceramic: lifestyle"]  # the 1st and the 4th variant
 
 
-def return_value(airflow: UiAirflow, run_id: str, task_id: str, map_index: int) -> Any:
+def return_value(airflow: StandaloneAirflow, run_id: str, task_id: str, map_index: int) -> Any:
     path = f"/dags/{DAG_ID}/dagRuns/{quote(run_id, safe='')}/taskInstances/{task_id}/xcomEntries/return_value"
     answer = airflow.call("GET", path, params={"map_index": map_index, "deserialize": True})
     assert answer.status_code == 200, answer.text
     return answer.json()["value"]
 
 
-def test_the_review_shows_every_image_and_upscales_the_two_picked(page: Any, airflow: UiAirflow) -> None:
+def test_the_review_shows_every_image_and_upscales_the_two_picked(
+    page: Any, airflow: StandaloneAirflow
+) -> None:
     conf = {"photo_base_url": f"{airflow.emulator_url}{SAMPLES_PREFIX.rstrip('/')}"}
     run_id = airflow.trigger(DAG_ID, conf)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from datetime import datetime, timezone
 from typing import Any
 from unittest import mock
 
@@ -13,7 +15,8 @@ from tengr_provider.hooks.tengr import TengrHook
 from tengr_provider.models import Artwork
 from tengr_provider.sensors.artwork import TengrArtworkSensor
 from tengr_provider.triggers.artwork import TengrArtworkTrigger
-from tengr_provider.version_compat import AirflowException, AirflowSensorTimeout
+from tengr_provider.triggers.deferral import REQUEUE_SETTLE
+from tengr_provider.version_compat import AirflowException, AirflowRescheduleException, AirflowSensorTimeout
 
 try:
     from airflow.sdk.exceptions import TaskDeferred
@@ -124,3 +127,28 @@ def test_execute_complete_failures(event: dict[str, Any], error: type[Exception]
 
 def test_artwork_id_and_connection_are_templated() -> None:
     assert {"artwork_id", "tengr_conn_id"} <= set(TengrArtworkSensor.template_fields)
+
+
+def test_deferral_holds_the_event_for_the_requeue_settle_time() -> None:
+    task, hook = sensor(deferrable=True, poke_interval=1)
+    hook.get_artwork.return_value = artwork("processing")
+    before = time.time()
+    with pytest.raises(TaskDeferred) as deferred:
+        task.execute(task_context())
+    assert deferred.value.trigger.not_before >= before + REQUEUE_SETTLE
+
+
+@pytest.mark.parametrize(("poke_interval", "least_delay"), [(1, REQUEUE_SETTLE), (120, 120)])
+def test_reschedule_mode_never_comes_back_sooner_than_the_settle_time(
+    poke_interval: float, least_delay: float
+) -> None:
+    """A sensor rescheduled sooner can be failed by Airflow's scheduler (docs/troubleshooting.md)."""
+    task, hook = sensor(mode="reschedule", poke_interval=poke_interval)
+    hook.get_artwork.return_value = artwork("processing")
+    context = task_context()
+    context["ti"].get_first_reschedule_date = lambda context: None  # type: ignore[attr-defined]
+    before = datetime.now(timezone.utc)
+    with pytest.raises(AirflowRescheduleException) as rescheduled:
+        task.execute(context)
+    delay = (rescheduled.value.reschedule_date - before).total_seconds()
+    assert least_delay <= delay < least_delay + 5

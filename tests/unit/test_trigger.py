@@ -191,3 +191,34 @@ async def test_api_404_through_the_async_hook_is_an_error_event(
     events = await all_events(TengrArtworkTrigger(ARTWORK_ID, tengr_connection, coalesce=False))
     assert [e.payload["status"] for e in events] == ["error"]
     assert "HTTP 404" in events[0].payload["message"]
+
+
+def test_not_before_is_serialized_only_when_set() -> None:
+    assert "not_before" not in TengrArtworkTrigger(ARTWORK_ID).serialize()[1]
+    _, kwargs = TengrArtworkTrigger(ARTWORK_ID, not_before=1234.5).serialize()
+    assert kwargs["not_before"] == 1234.5
+    assert TengrArtworkTrigger(**kwargs).not_before == 1234.5
+
+
+@pytest.mark.parametrize("answer", [artwork("succeeded"), TengrNotFoundError(404, "gone")])
+async def test_an_event_is_held_until_not_before(monkeypatch: pytest.MonkeyPatch, answer: Any) -> None:
+    """However soon the artwork ends (or the wait fails), the task is not requeued before not_before."""
+    scripted(monkeypatch, [answer])
+    not_before = time.time() + 0.4
+    trigger = TengrArtworkTrigger(
+        ARTWORK_ID, end_time=time.time() + 60, coalesce=False, not_before=not_before
+    )
+    (event,) = await all_events(trigger)
+    assert time.time() >= not_before
+    assert event.payload["status"] in ("success", "error")
+
+
+async def test_an_event_after_not_before_is_not_delayed(monkeypatch: pytest.MonkeyPatch) -> None:
+    scripted(monkeypatch, [artwork("succeeded")])
+    started = time.monotonic()
+    trigger = TengrArtworkTrigger(
+        ARTWORK_ID, end_time=time.time() + 60, coalesce=False, not_before=time.time() - 1
+    )
+    (event,) = await all_events(trigger)
+    assert event.payload["status"] == "success"
+    assert time.monotonic() - started < 0.3

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -10,8 +11,13 @@ from tengr_provider.exceptions import TengrArtworkFailedError
 from tengr_provider.hooks._wait import TRANSIENT_ERRORS, note_unknown_status
 from tengr_provider.hooks.tengr import TengrHook
 from tengr_provider.triggers.artwork import ArtworkWaitEvent
-from tengr_provider.triggers.deferral import default_deferrable, defer_artwork_wait
-from tengr_provider.version_compat import AirflowSensorTimeout, BaseSensorOperator, PokeReturnValue
+from tengr_provider.triggers.deferral import REQUEUE_SETTLE, default_deferrable, defer_artwork_wait
+from tengr_provider.version_compat import (
+    AirflowRescheduleException,
+    AirflowSensorTimeout,
+    BaseSensorOperator,
+    PokeReturnValue,
+)
 
 if TYPE_CHECKING:
     from tengr_provider.version_compat import Context
@@ -71,9 +77,26 @@ class TengrArtworkSensor(BaseSensorOperator):
         return PokeReturnValue(is_done=artwork.status.is_success, xcom_value=artwork.to_api())
 
     def execute(self, context: Context) -> Any:
-        """Poke (or reschedule) as usual, or poke once and defer the rest of the wait."""
+        """Poke (or reschedule) as usual, or poke once and defer the rest of the wait.
+
+        In ``reschedule`` mode the next poke is never sooner than
+        :data:`~tengr_provider.triggers.deferral.REQUEUE_SETTLE` seconds away: Airflow's scheduler
+        fails a task queued again before it read the report of the try that rescheduled it.
+        """
         if not self.deferrable:
-            return super().execute(context)
+            try:
+                return super().execute(context)
+            except AirflowRescheduleException as reschedule:
+                earliest = datetime.now(timezone.utc) + timedelta(seconds=REQUEUE_SETTLE)
+                if reschedule.reschedule_date >= earliest:
+                    raise
+                self.log.info(
+                    "Next poke in %g s, not %g s: a sensor rescheduled sooner can be failed by Airflow's "
+                    "scheduler (see the troubleshooting page, 'state attribute is queued')",
+                    REQUEUE_SETTLE,
+                    self.poke_interval,
+                )
+                raise AirflowRescheduleException(earliest) from None  # type: ignore[no-untyped-call]
         first = self.poke(context)
         if first.is_done:
             return first.xcom_value

@@ -123,6 +123,9 @@ class TengrArtworkTrigger(BaseTrigger):
     :param poll_interval: seconds between reads.
     :param end_time: absolute deadline (epoch seconds), so a triggerer restart does not restart the clock.
     :param coalesce: share the loop's status poller (default); False polls this artwork on its own.
+    :param not_before: epoch seconds before which no event is yielded, however soon the wait ends: the
+        deferring task sets it (see :mod:`tengr_provider.triggers.deferral`) so that Airflow's scheduler
+        has taken in the deferral's exit before the task is queued again.
     """
 
     def __init__(
@@ -132,6 +135,7 @@ class TengrArtworkTrigger(BaseTrigger):
         poll_interval: float = 10,
         end_time: float | None = None,
         coalesce: bool = True,
+        not_before: float | None = None,
     ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self.artwork_id = artwork_id
@@ -139,12 +143,13 @@ class TengrArtworkTrigger(BaseTrigger):
         self.poll_interval = poll_interval
         self.end_time = end_time if end_time is not None else time.time() + 3600
         self.coalesce = coalesce
+        self.not_before = not_before
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         """Classpath and keyword arguments: plain values, no secrets.
 
-        ``coalesce`` is written only when it is off, so a trigger with the default serializes as before
-        and an older provider can still load it.
+        ``coalesce`` and ``not_before`` are written only when set, so a trigger with the defaults
+        serializes as before and an older provider can still load it.
         """
         kwargs: dict[str, Any] = {
             "artwork_id": self.artwork_id,
@@ -154,6 +159,8 @@ class TengrArtworkTrigger(BaseTrigger):
         }
         if not self.coalesce:
             kwargs["coalesce"] = False
+        if self.not_before is not None:
+            kwargs["not_before"] = self.not_before
         return f"{type(self).__module__}.{type(self).__qualname__}", kwargs
 
     def _hook(self) -> TengrAsyncHook:
@@ -171,6 +178,9 @@ class TengrArtworkTrigger(BaseTrigger):
             event = await (self._wait_coalesced() if self.coalesce else self._wait())
         except Exception as exc:
             event = ArtworkWaitEvent.failed(self.artwork_id, exc)
+        early = (self.not_before or 0) - time.time()
+        if early > 0:  # every event requeues the task, so every event waits (see ``not_before``)
+            await asyncio.sleep(early)
         yield TriggerEvent(event.model_dump())  # type: ignore[no-untyped-call]
 
     def _new_wait(self) -> ArtworkWait:

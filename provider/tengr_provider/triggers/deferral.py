@@ -1,6 +1,19 @@
-"""How a task hands its wait to the triggerer: the default switch, the deferral and its grace period.
+"""How a task hands its wait to the triggerer: the default switch, the deferral, its grace period, and
+the least time before the task is queued again.
 
 The operators and the sensor defer the same way; stating it once keeps one grace period.
+
+Why a task is never requeued sooner than :data:`REQUEUE_SETTLE` seconds after it let go of its worker
+(by deferring, or by rescheduling a sensor): when a try ends that way, the executor still reports the
+ended workload as "success", and Airflow's scheduler reads that report on a later loop. If the task was
+queued again in between (its trigger fired, its reschedule date passed), Airflow 3.0 to 3.3 take the
+stale report for a task killed behind their back and fail it: "Executor ... reported that the task
+instance ... finished with state success, but the task instance's state attribute is queued"
+(apache/airflow #66374; 3.3.2 guards only the ``scheduled`` state, #66431; ``queued`` is #68741 and
+``running`` #72716). Artworks that end within seconds of the deferral hit it: 1-3 of 100 here. Holding
+the trigger's event (and the next poke of a rescheduled sensor) until the report has surely been read
+closes the window from the provider's side; it costs a quick artwork that much latency and a slow one
+nothing (docs/deferrable.md has the figures).
 """
 
 from __future__ import annotations
@@ -14,6 +27,15 @@ from tengr_provider.version_compat import BaseOperator, conf
 #: Extra seconds the deferral may outlive the trigger's own deadline, so the trigger reports first
 #: (with the artwork's last status) instead of Airflow timing the task out without it.
 DEFER_GRACE = 120
+
+#: Least seconds between a try letting go of its worker (defer, reschedule) and the task being queued
+#: again: longer than the scheduler takes to read the executor's report of that exit, loaded.
+REQUEUE_SETTLE = 15.0
+
+
+def earliest_requeue() -> float:
+    """Epoch seconds before which a task that lets go of its worker now must not be queued again."""
+    return time.time() + REQUEUE_SETTLE
 
 
 def default_deferrable() -> bool:
@@ -39,6 +61,7 @@ def defer_artwork_wait(
             tengr_conn_id=tengr_conn_id,
             poll_interval=poll_interval,
             end_time=time.time() + timeout,
+            not_before=earliest_requeue(),
         ),
         method_name="execute_complete",
         timeout=timedelta(seconds=timeout + max(DEFER_GRACE, 2 * poll_interval)),

@@ -1,4 +1,5 @@
-"""One Airflow for the UI tier: ``airflow standalone`` in a temporary home, and the tengr.ai emulator.
+"""One real Airflow: ``airflow standalone`` (scheduler, triggerer, DAG processor, API server and the
+LocalExecutor) in a temporary home, and the tengr.ai emulator. The UI tier and the scheduler tier use it.
 
 Everything runs on loopback in its own process group, writes its log under ``<root>/logs`` and is
 stopped at the end. The examples use ``tengr_default`` (an environment connection to the emulator);
@@ -26,11 +27,11 @@ from tests.helpers import free_port, tier_environment, wait_for
 API_KEY = "tk-ui-tier-secret-5d1e"
 ADMIN = "admin"
 VENV_BIN = Path(sys.executable).parent
-PROJECT = Path(__file__).resolve().parents[2]
+PROJECT = Path(__file__).resolve().parents[1]
 
 
 @dataclass
-class UiAirflow:
+class StandaloneAirflow:
     """``airflow standalone`` and the emulator under ``root``; a context manager that starts and stops."""
 
     root: Path
@@ -38,6 +39,10 @@ class UiAirflow:
     airflow_bin: Path = VENV_BIN
     #: Whether the example DAGs are in its DAGs folder (the connection form needs none).
     examples: bool = True
+    #: More DAG files, name to source, written into its DAGs folder.
+    dag_files: Mapping[str, str] = field(default_factory=dict)
+    #: How long the emulator's artworks take.
+    processing_seconds: float = 1
     processes: dict[str, Process] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -91,10 +96,12 @@ class UiAirflow:
         process.start()
         return process
 
-    def __enter__(self) -> UiAirflow:
+    def __enter__(self) -> StandaloneAirflow:
         try:
             for source in sorted((PROJECT / "dags_examples").glob("*.py")) if self.examples else ():
                 shutil.copy(source, self.dags / source.name)
+            for name, code in self.dag_files.items():
+                (self.dags / name).write_text(code)
             self._add(
                 "emulator",
                 [
@@ -104,7 +111,7 @@ class UiAirflow:
                     "--api-key",
                     API_KEY,
                     "--processing-seconds",
-                    "1",
+                    str(self.processing_seconds),
                     "--quiet",
                 ],
                 os.environ,
@@ -166,16 +173,28 @@ class UiAirflow:
         assert answer.status_code == 200, answer.text
         return str(answer.json()["dag_run_id"])
 
-    def wait_for_run(self, dag_id: str, run_id: str, timeout: float = 180) -> dict[str, Any]:
-        """The run once it has ended; it must have succeeded."""
+    def wait_for_run_end(self, dag_id: str, run_id: str, timeout: float = 180) -> dict[str, Any]:
+        """The run once it has ended, whichever way."""
 
         def ended() -> dict[str, Any] | None:
-            run = self.call("GET", f"/dags/{dag_id}/dagRuns/{quote(run_id, safe='')}").json()
+            answer = self.call("GET", f"/dags/{dag_id}/dagRuns/{quote(run_id, safe='')}")
+            if answer.status_code != 200:  # a busy SQLite can fail a read; the next poll asks again
+                return None
+            run = answer.json()
             return run if run["state"] in ("success", "failed") else None
 
         run: dict[str, Any] = wait_for(ended, timeout, f"{dag_id} run {run_id} to end", every=1)
+        return run
+
+    def wait_for_run(self, dag_id: str, run_id: str, timeout: float = 180) -> dict[str, Any]:
+        """The run once it has ended; it must have succeeded."""
+        run = self.wait_for_run_end(dag_id, run_id, timeout)
         assert run["state"] == "success", (run, self.task_instances(dag_id, run_id))
         return run
+
+    def log_lines(self, name: str) -> list[str]:
+        """What process ``name`` (``standalone``, ``emulator``) has logged so far."""
+        return self.processes[name].log_text().splitlines()
 
     def task_instances(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
         path = f"/dags/{dag_id}/dagRuns/{quote(run_id, safe='')}/taskInstances"

@@ -25,7 +25,7 @@ from tengr_provider.hooks.tengr import TengrHook
 from tengr_provider.operators._batch_run import BatchRun, BatchSettings, to_create
 from tengr_provider.storage import DEFAULT_MAX_IMAGE_BYTES, check_destination
 from tengr_provider.triggers.batch import BatchWaitEvent, TengrBatchTrigger
-from tengr_provider.triggers.deferral import DEFER_GRACE, default_deferrable
+from tengr_provider.triggers.deferral import DEFER_GRACE, default_deferrable, earliest_requeue
 from tengr_provider.version_compat import BaseOperator
 
 if TYPE_CHECKING:
@@ -44,10 +44,6 @@ DEFAULT_COPY_CONCURRENCY = 8
 STATE_KEY = "tengr_batch"
 #: XCom key of the summary, pushed whether the batch succeeds or fails.
 SUMMARY_XCOM_KEY = "tengr_batch_summary"
-# PLACEHOLDER (issue 25): the lead is adding to triggers/deferral.py the least time between a deferral
-# and its trigger's event (Airflow 3.3.2's scheduler fails a task whose trigger fires before it handled
-# the deferral). Replace with that constant once it is on main.
-_MIN_SECONDS_BEFORE_EVENT = 0.0
 
 
 class TengrBatchOperator(BaseOperator):
@@ -205,7 +201,7 @@ class TengrBatchOperator(BaseOperator):
                 tengr_conn_id=self.tengr_conn_id,
                 poll_interval=self.poll_interval,
                 end_time=run.deadline,
-                not_before=now + _MIN_SECONDS_BEFORE_EVENT,
+                not_before=earliest_requeue(),
             ),
             method_name="execute_complete",
             kwargs={"deadline": run.deadline},

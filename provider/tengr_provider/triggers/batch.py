@@ -9,8 +9,9 @@ ended and :data:`STRAGGLER_GRACE` more seconds passed (one slow artwork must not
 event carries counts, not artworks: the resumed task reads what it needs, so the event stays a few bytes
 whatever ``max_in_flight``.
 
-It never yields before ``not_before`` (epoch seconds): Airflow 3.3.2's scheduler fails a deferred task
-whose trigger fires before the scheduler has handled the deferral itself.
+It never yields before ``not_before`` (epoch seconds; the operator sets it with
+:func:`~tengr_provider.triggers.deferral.earliest_requeue`): Airflow 3.0-3.3.2's scheduler fails a task
+queued again before it read the executor's report of the try that deferred.
 """
 
 from __future__ import annotations
@@ -99,13 +100,15 @@ class TengrBatchTrigger(BaseTrigger):
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         """Classpath and keyword arguments: plain values, no secrets."""
-        return f"{type(self).__module__}.{type(self).__qualname__}", {
+        kwargs: dict[str, Any] = {
             "artwork_ids": self.artwork_ids,
             "tengr_conn_id": self.tengr_conn_id,
             "poll_interval": self.poll_interval,
             "end_time": self.end_time,
-            "not_before": self.not_before,
         }
+        if self.not_before is not None:
+            kwargs["not_before"] = self.not_before
+        return f"{type(self).__module__}.{type(self).__qualname__}", kwargs
 
     def _hook(self) -> TengrAsyncHook:
         return TengrAsyncHook(self.tengr_conn_id)

@@ -226,3 +226,35 @@ def test_creates_whose_answer_was_lost_are_found_and_adopted_not_paid_twice(
     assert summary["counts"]["succeeded"] == 20
     assert stats.artworks_created == 20  # each 504's artwork was adopted, never created again
     assert {line["artwork_id"] for line in manifest(summary)} == {artwork.id for artwork in stats.artworks}
+
+
+def test_the_decorated_function_returns_the_items_or_their_file(
+    tengr_emulator: TengrEmulator, tmp_path: Path
+) -> None:
+    from airflow.sdk import DAG, task
+
+    from tengr_provider import get_provider_info
+
+    declared = {d["name"]: d["class-name"] for d in get_provider_info()["task-decorators"]}
+    assert declared["tengr_batch"] == "tengr_provider.decorators.batch.tengr_batch_task"
+    items_file = tmp_path / "items.jsonl"
+    items_file.write_text("".join(json.dumps(photo(n)) + "\n" for n in range(2)))
+    with DAG("it_batch_decorated", schedule=None):
+
+        @task.tengr_batch(endpoint="photo-pilot", output_path=(tmp_path / "a").as_uri(), deferrable=False)
+        def as_list(count: int) -> list[dict[str, Any]]:
+            return [photo(n) for n in range(count)]
+
+        @task.tengr_batch(endpoint="photo-pilot", output_path=(tmp_path / "b").as_uri(), deferrable=False)
+        def as_file() -> str:
+            return items_file.as_uri()
+
+        listed, filed = as_list(3).operator, as_file().operator
+    for operator in (listed, filed):
+        operator.poll_interval = 0.1
+    context: dict[str, Any] = {"ti": BatchTaskInstance()}
+    assert listed.execute(context)["counts"]["succeeded"] == 3
+    assert filed.execute(context)["counts"]["succeeded"] == 2
+    assert creates(tengr_emulator) == 5
+    with pytest.raises(TypeError, match="requests: the decorated function returns the items"):
+        task.tengr_batch(endpoint="photo-pilot", output_path="file:///tmp/x", requests=[])

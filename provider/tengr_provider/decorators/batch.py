@@ -48,12 +48,7 @@ class TengrBatchDecoratedOperator(DecoratedOperator, TengrBatchOperator):
         op_kwargs: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
-        misplaced = sorted({"requests", "requests_path"} & set(kwargs))
-        if misplaced:
-            raise TypeError(
-                f"@task.tengr_batch: {', '.join(misplaced)}: the decorated function returns the items; "
-                "decorator arguments set the task's other arguments (endpoint, output_path, ...)"
-            )
+        _refuse_items(kwargs)
         super().__init__(python_callable=python_callable, op_args=op_args, op_kwargs=op_kwargs, **kwargs)
 
     def execute(self, context: Context) -> Any:
@@ -83,7 +78,18 @@ def tengr_batch_task(python_callable: Callable[..., Any] | None = None, **kwargs
         ``endpoint`` and ``output_path``, so it is used with arguments).
     :param kwargs: the operator's other arguments (``endpoint``, ``output_path``, ``max_in_flight``, ...).
     """
+    _refuse_items(kwargs)
     kwargs.setdefault("multiple_outputs", False)
     return task_decorator_factory(
         python_callable=python_callable, decorated_operator_class=TengrBatchDecoratedOperator, **kwargs
     )
+
+
+def _refuse_items(kwargs: Mapping[str, Any]) -> None:
+    """Fail where the decorator is written when it is given the items instead of the function."""
+    misplaced = sorted({"requests", "requests_path"} & set(kwargs))
+    if misplaced:
+        raise TypeError(
+            f"@task.tengr_batch: {', '.join(misplaced)}: the decorated function returns the items; "
+            "decorator arguments set the task's other arguments (endpoint, output_path, ...)"
+        )

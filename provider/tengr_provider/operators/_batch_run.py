@@ -13,6 +13,7 @@ goes out before its intent is durable.
 
 from __future__ import annotations
 
+import statistics
 import threading
 import time
 from collections.abc import Iterator
@@ -50,6 +51,8 @@ CREATE_THREADS = 16
 RECONCILE_DELAY = 5.0
 #: Seconds between two ledger segments holding only ends (stored files) while nothing else is written.
 FLUSH_EVERY = 10.0
+#: How many of the latest ended artworks the expected wait is judged by.
+MEDIAN_OF = 200
 
 #: What a create thread reports: what was made, or why nothing (for certain or perhaps) was.
 CreateResult = tuple[Literal["made", "unknown", "rejected", "abort", "gave_up"], Any]
@@ -106,6 +109,9 @@ class BatchRun:
         self._buffer: list[dict[str, Any]] = []
         self._last_flush = time.monotonic()
         self.in_flight: dict[str, int] = {}
+        #: When this stretch saw each in-flight artwork made (monotonic), and how long ended ones took.
+        self._made_at: dict[str, float] = {}
+        self._durations: list[float] = []
         self.reconciling: dict[int, float] = {}
         self.recreate: list[int] = []
         self.copying: dict[Future[list[str]], tuple[int, Artwork | StyleDnaImage]] = {}
@@ -183,10 +189,19 @@ class BatchRun:
                 hook.close()
         self.hook.close()
 
-    def wait_on_worker(self) -> None:
-        """Poll mode: sleep one interval (the next status round then comes due)."""
-        pause = min(self.settings.poll_interval, max(self.deadline - time.time(), 0))
-        time.sleep(pause)
+    def expected_wait(self) -> float | None:
+        """Seconds until every in-flight artwork should have ended, judged by how long the ended ones
+        took (their median, as this stretch saw them); ``None`` while that cannot be told."""
+        if not self._durations or any(artwork_id not in self._made_at for artwork_id in self.in_flight):
+            return None
+        typical = statistics.median(self._durations[-MEDIAN_OF:])
+        last = max(self._made_at[artwork_id] for artwork_id in self.in_flight)
+        return max(last + typical - time.monotonic(), 0.0)
+
+    def wait_on_worker(self, seconds: float | None = None) -> None:
+        """Sleep until the next look (one poll interval, or ``seconds``), never past the deadline."""
+        pause = self.settings.poll_interval if seconds is None else seconds
+        time.sleep(max(min(pause, self.deadline - time.time()), 0))
 
     def _finished(self) -> bool:
         return (
@@ -330,10 +345,15 @@ class BatchRun:
             self._ended(index, answer)
         else:
             self.in_flight[answer.id] = index
+            if not adopted:
+                self._made_at[answer.id] = time.monotonic()
 
     def _ended(self, index: int, artwork: Artwork) -> None:
         """An artwork reached a final status: store its images, or record how it failed."""
         self.in_flight.pop(artwork.id, None)
+        made_at = self._made_at.pop(artwork.id, None)
+        if made_at is not None:
+            self._durations.append(time.monotonic() - made_at)
         if artwork.status.is_success:
             self._copy(index, artwork)
         else:

@@ -24,6 +24,7 @@ from tengr_provider.exceptions import TengrBatchCostError, TengrBatchInputChange
 from tengr_provider.hooks.tengr import TengrHook
 from tengr_provider.operators._batch_run import BatchRun, BatchSettings, to_create
 from tengr_provider.storage import DEFAULT_MAX_IMAGE_BYTES, check_destination
+from tengr_provider.triggers import deferral
 from tengr_provider.triggers.batch import BatchWaitEvent, TengrBatchTrigger
 from tengr_provider.triggers.deferral import DEFER_GRACE, default_deferrable, earliest_requeue
 from tengr_provider.version_compat import BaseOperator
@@ -183,11 +184,16 @@ class TengrBatchOperator(BaseOperator):
     def _drive(self, context: Context, run: BatchRun, head: Head) -> dict[str, Any]:
         try:
             state = run.run()
-            while state == "wait" and not self.deferrable:
-                run.wait_on_worker()
+            while state == "wait":
+                if not self.deferrable:
+                    run.wait_on_worker()
+                else:
+                    # A deferral resumes no sooner than REQUEUE_SETTLE: a shorter wait is cheaper here.
+                    expected = run.expected_wait()
+                    if expected is None or expected >= deferral.REQUEUE_SETTLE:
+                        self._defer(run)
+                    run.wait_on_worker(min(max(expected or 0.0, 1.0), self.poll_interval))
                 state = run.run()
-            if state == "wait":
-                self._defer(run)
         finally:
             run.close()
         return self._finish(context, run, head)

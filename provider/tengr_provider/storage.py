@@ -333,6 +333,35 @@ def write_atomically(target: ObjectStoragePath, chunks: Iterable[bytes]) -> int:
     return written
 
 
+def remove_partials(folder: ObjectStoragePath, names: Iterable[str]) -> int:
+    """Remove the hidden temporary objects :func:`write_atomically` left in ``folder`` for ``names``.
+
+    A process killed between writing a temporary object and renaming it (a lost worker) leaves it
+    behind. Only the temporaries of ``names`` are removed (the caller's own files), so a write of
+    another task in the same folder is never touched. Returns how many were removed.
+    """
+    wanted = set(names)
+    try:
+        entries = list(folder.iterdir())
+    except (FileNotFoundError, NotADirectoryError):
+        return 0
+    removed = 0
+    for entry in entries:
+        if partial_of(entry.name) in wanted:
+            with contextlib.suppress(FileNotFoundError):
+                entry.unlink()
+                removed += 1
+    return removed
+
+
+def partial_of(name: str) -> str | None:
+    """The final name the hidden temporary object ``name`` was written for (see
+    :func:`write_atomically`), or ``None`` when ``name`` is not one."""
+    if name.startswith(".") and name.endswith(".part"):
+        return name[1:-5].rpartition(".")[0] or None
+    return None
+
+
 def _discard(partial: ObjectStoragePath) -> None:
     with contextlib.suppress(Exception):
         if partial.exists():

@@ -49,7 +49,13 @@ def assert_targets_shape(result: dict[str, Any]) -> None:
 
 
 def test_every_benchmark_reports_one_json_line(smoke: dict[str, Any]) -> None:
-    assert sorted(smoke) == ["batch_rate_limit", "client_overhead", "triggerer_scale", "waiting_cost"]
+    assert sorted(smoke) == [
+        "batch_rate_limit",
+        "batch_scale",
+        "client_overhead",
+        "triggerer_scale",
+        "waiting_cost",
+    ]
     for name, result in smoke.items():
         assert result["benchmark"] == name
         assert result["machine"]["cpus"] >= 1
@@ -118,3 +124,13 @@ def test_client_overhead_measures_every_client_and_import(smoke: dict[str, Any])
         assert all(rate > 0 for rate in rates.values())
     for name in ("tengr", "http"):
         assert result["imports"][name]["with_sdk_seconds"] > result["imports"][name]["module_seconds"] > 0
+
+
+def test_batch_scale_creates_and_stores_every_artwork_once_in_one_task(smoke: dict[str, Any]) -> None:
+    result = smoke["batch_scale"]
+    (batch,) = result["runs"]
+    assert batch["error"] is None
+    assert batch["counts"]["succeeded"] == batch["files_stored"] == batch["artworks"]
+    assert batch["duplicates"] == batch["lost"] == 0
+    assert 1 <= batch["executions"] <= batch["artworks"] / result["settings"]["max_in_flight"] + 2
+    assert batch["summary_bytes"] < 2048  # a summary, whatever N

@@ -137,3 +137,12 @@ def test_a_lost_create_that_timed_out_is_looked_up_again_by_the_next_try() -> No
     state = ItemState(intent_at=5.0, outcome=Outcome.TIMED_OUT)
     state.start_try()
     assert state == ItemState(intent_at=5.0)
+
+
+def test_a_segment_a_killed_writer_never_put_in_place_is_dropped(tmp_path: Path) -> None:
+    ledger = ledger_in(tmp_path)
+    ledger.append([records.intent(0, "sha256:a", 1.0)])
+    stale = ledger.log_folder / ".0000000002-dead.jsonl.4f3a.part"
+    stale.write_text('{"k":"made","i":0,"id":"never-durable"}\n')
+    assert reopened(tmp_path).load().items[0].artwork_id is None
+    assert not stale.exists()

@@ -35,7 +35,7 @@ from typing import Any
 
 from tengr_provider.batch.items import Item
 from tengr_provider.batch.outcome import ItemState, Outcome
-from tengr_provider.storage import as_storage_path, is_local, write_atomically
+from tengr_provider.storage import as_storage_path, is_local, partial_of, write_atomically
 from tengr_provider.version_compat import ObjectStoragePath
 
 #: The ledger's folder under ``output_path``; a leading ``_`` keeps it apart from the results.
@@ -200,6 +200,10 @@ class BatchLedger:
             entries = list(self.log_folder.iterdir())
         except (FileNotFoundError, NotADirectoryError):  # no segment yet (a local folder is not there)
             return []
+        for entry in entries:
+            if partial_of(entry.name) is not None:  # a segment a killed writer never put in place
+                with contextlib.suppress(FileNotFoundError):
+                    entry.unlink()
         return sorted(entry.name for entry in entries if _SEGMENT.fullmatch(entry.name))
 
     def _next_name(self, kind: str) -> ObjectStoragePath:

@@ -18,7 +18,7 @@ from tengr_provider.batch.items import Item
 from tengr_provider.batch.ledger import BatchLedger, TaskKey
 from tengr_provider.batch.outcome import Counts, ItemState, Outcome
 from tengr_provider.contact_sheet import Figure, render_page
-from tengr_provider.storage import as_storage_path, is_local, write_atomically
+from tengr_provider.storage import as_storage_path, is_local, remove_partials, write_atomically
 from tengr_provider.version_compat import ObjectStoragePath
 
 #: The manifests' folder under ``output_path``.
@@ -83,7 +83,13 @@ class BatchReport:
         write_atomically(self.manifest, (line.encode() for line in lines))
         page = render_page(title, ("item", "result", "artwork"), self._sheet_rows(states))
         write_atomically(self.contact_sheet, [page.encode()])
+        remove_partials(self.folder, (MANIFEST_NAME, CONTACT_SHEET_NAME))
         return Counts.of(outcomes)
+
+    def remove_partials(self, states: Mapping[int, ItemState]) -> int:
+        """Remove what killed copies of this batch left in ``output_path`` (hidden ``.part`` objects)."""
+        names = {file.rpartition("/")[2] for state in states.values() for file in state.files}
+        return remove_partials(self.output_path, names) if names else 0
 
     def _sheet_rows(self, states: Mapping[int, ItemState]) -> Iterator[list[Any]]:
         shown = 0

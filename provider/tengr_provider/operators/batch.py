@@ -298,6 +298,9 @@ class TengrBatchOperator(BaseOperator):
         report = BatchReport.for_task(self.output_path, self._key)
         title = f"{self._key.dag_id} / {self._key.task_id} — {self._key.run_id}"
         counts = report.write(run.ledger, run.states, title)
+        removed = report.remove_partials(run.states)
+        if removed:
+            self.log.warning("tengr.ai batch: removed %d temporary files left by an interrupted try", removed)
         summary = {
             "manifest": str(report.manifest),
             "contact_sheet": str(report.contact_sheet),

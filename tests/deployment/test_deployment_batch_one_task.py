@@ -4,9 +4,13 @@ files, no temporary object left, a manifest of 2,000 lines."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from tests.deployment.cluster import Deployment
@@ -41,6 +45,36 @@ def running_worker(deployment: Deployment, run_id: str, seen: dict[str, int]) ->
     return name
 
 
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (children, their children, ...), read from /proc."""
+    parents: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = stat.read_text().rpartition(")")[2].split()
+            parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        children = parents.get(todo.pop(), [])
+        found += children
+        todo += children
+    return found
+
+
+def lose_worker(deployment: Deployment, name: str) -> None:
+    """SIGKILL a Celery worker and every process it started, as a lost machine: the task runners sit in
+    process groups of their own, so killing the worker's group alone would leave them running."""
+    process = deployment.processes[name]
+    assert process.popen is not None
+    for pid in descendants(process.popen.pid):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    process.kill()
+
+
+def ledger_segments(deployment: Deployment, run_id: str) -> int:
+    return sum("/log/" in key for key in deployment.s3_keys(f"one-task/{run_id}/_tengr_batch/"))
+
+
 @pytest.fixture
 def restart_workers(deployment: Deployment) -> Iterator[None]:
     yield
@@ -57,18 +91,18 @@ def test_a_batch_of_2000_in_one_task_survives_two_lost_workers(deployment: Deplo
     seen: dict[str, int] = {}
     started = time.monotonic()
 
-    # 1. Mid-submission: a quarter of the batch created, the task still creating.
+    # 1. Mid-submission: the second wave's intents are durable, so its creates are going out.
     victim = running_worker(deployment, run_id, seen)
-    wait_for(lambda: creation_count(deployment) - before >= COUNT // 4, 240, "a quarter created", every=0.1)
+    wait_for(lambda: ledger_segments(deployment, run_id) >= 2, 240, "two ledger segments", every=0.05)
+    lose_worker(deployment, victim)
     at_first_kill = creation_count(deployment) - before
-    deployment.processes[victim].kill()
     deployment.start_airflow(victim)
 
     # 2. Mid-copy: the retry resumed, every artwork created, a third of the files stored.
     victim = running_worker(deployment, run_id, seen)
     wait_for(lambda: len(stored_pngs(deployment, run_id)) >= COUNT // 3, 300, "a third stored", every=0.2)
+    lose_worker(deployment, victim)
     at_second_kill = len(stored_pngs(deployment, run_id))
-    deployment.processes[victim].kill()
     deployment.start_airflow(victim)
 
     deployment.wait_for_run(DAG_ID, run_id, timeout=480)
@@ -77,6 +111,7 @@ def test_a_batch_of_2000_in_one_task_survives_two_lost_workers(deployment: Deplo
     assert tries >= 3  # two lost tries, then the one that finished
 
     created = deployment.emulator_stats()["artworks"][before:]
+    assert at_first_kill < COUNT, "the first kill came after the last create"
     assert len(created) == COUNT, f"{len(created) - COUNT} artworks created twice"
     keys = deployment.s3_keys(f"one-task/{run_id}/")
     pngs = [key for key in keys if key.endswith(".png") and "/_tengr" not in key]

@@ -258,3 +258,40 @@ def test_the_decorated_function_returns_the_items_or_their_file(
     assert creates(tengr_emulator) == 5
     with pytest.raises(TypeError, match="requests: the decorated function returns the items"):
         task.tengr_batch(endpoint="photo-pilot", output_path="file:///tmp/x", requests=[])
+
+
+@pytest.mark.tengr_emulator(processing_seconds=0.2, rate_limit=60)
+def test_a_try_left_running_by_a_lost_worker_stops_when_the_retry_takes_over(
+    tengr_emulator: TengrEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from tengr_provider.batch import ledger
+    from tengr_provider.operators._batch_run import BatchSupersededError
+
+    monkeypatch.setattr(ledger, "LEASE_GRACE", 1.0)
+    monkeypatch.setenv(  # creates time out after 2 s: the earlier try's last wave has surely ended then
+        "AIRFLOW_CONN_TENGR_DEFAULT",
+        json.dumps({**json.loads(tengr_emulator.connection_json), "extra": {"timeout": 2}}),
+    )
+    items = [photo(n) for n in range(300)]
+    earlier: list[BaseException] = []
+
+    def orphan() -> None:
+        try:
+            run_batch(tmp_path, items, max_in_flight=300)
+        except BaseException as error:
+            earlier.append(error)
+
+    thread = threading.Thread(target=orphan)
+    thread.start()  # R=60: its 300 creates take about 5 s
+    wait = 0.0
+    while creates(tengr_emulator) < 60 and wait < 30:
+        threading.Event().wait(0.05)
+        wait += 0.05
+    summary = run_batch(tmp_path, items, max_in_flight=300)  # the retry, while the earlier try runs
+    thread.join(60)
+
+    assert [type(error) for error in earlier] == [BatchSupersededError]
+    assert summary["counts"]["succeeded"] == 300
+    assert tengr_emulator.stats().artworks_created == 300  # nothing paid twice

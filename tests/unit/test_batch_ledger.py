@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
 
 from tengr_provider.batch import ledger as records
 from tengr_provider.batch.items import Item
-from tengr_provider.batch.ledger import COMPACT_AFTER, BatchLedger, Head, TaskKey
+from tengr_provider.batch.ledger import COMPACT_AFTER, LEASE_GRACE, BatchLedger, Head, TaskKey
 from tengr_provider.batch.outcome import ItemState, Outcome
 from tengr_provider.storage import as_storage_path
 
@@ -146,3 +147,22 @@ def test_a_segment_a_killed_writer_never_put_in_place_is_dropped(tmp_path: Path)
     stale.write_text('{"k":"made","i":0,"id":"never-durable"}\n')
     assert reopened(tmp_path).load().items[0].artwork_id is None
     assert not stale.exists()
+
+
+def test_a_new_try_takes_the_lease_and_the_earlier_one_sees_it_lost(tmp_path: Path) -> None:
+    earlier, later = ledger_in(tmp_path), reopened(tmp_path)
+    assert earlier.take_lease() == 0  # nobody held it
+    assert earlier.holds_lease()
+    # The earlier try's worker was lost but its task process may still run: wait before reading.
+    assert later.take_lease() == LEASE_GRACE
+    assert not earlier.holds_lease()
+    assert later.holds_lease()
+
+
+def test_a_released_or_stale_lease_costs_no_wait(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    first = ledger_in(tmp_path)
+    first.take_lease()
+    first.release_lease()
+    assert reopened(tmp_path).take_lease() == 0
+    monkeypatch.setattr(time, "time", lambda: 1e12)  # the holder stopped refreshing long ago
+    assert reopened(tmp_path).take_lease() == 0

@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import time
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
@@ -42,6 +43,12 @@ from tengr_provider.version_compat import ObjectStoragePath
 LEDGER_FOLDER = "_tengr_batch"
 #: Segments replayed before a load writes a snapshot and removes them.
 COMPACT_AFTER = 64
+#: The lease (see :meth:`BatchLedger.take_lease`): a holder refreshes it at most this often, counts as
+#: gone once it has not for :data:`LEASE_STALE` seconds, and a new holder waits :data:`LEASE_GRACE`
+#: seconds before reading the ledger when the previous one may still be running.
+LEASE_REFRESH = 5.0
+LEASE_STALE = 120.0
+LEASE_GRACE = 10.0
 _SNAPSHOT = ".snapshot.jsonl"
 _SEGMENT = re.compile(r"(\d{10})-[0-9a-f]+(\.snapshot)?\.jsonl")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._+:=-]")
@@ -104,11 +111,57 @@ class BatchLedger:
         self.session = uuid.uuid4().hex[:12]
         self._number = 1
         self._generation: int | None = None
+        self._lease_refreshed = 0.0
 
     @classmethod
     def for_task(cls, output_path: str | ObjectStoragePath, key: TaskKey) -> BatchLedger:
         """The ledger of ``key`` under ``output_path``."""
         return cls(key.under(output_path, LEDGER_FOLDER))
+
+    # -- the lease: one writer at a time --------------------------------------------------------------
+
+    def take_lease(self) -> float:
+        """Make this session the batch's one writer; return the seconds to wait before reading the ledger.
+
+        A worker lost with its task process still running (Airflow's task runner sits in a process group
+        of its own) leaves that process creating while a retry starts: two writers would create the same
+        items. The holder checks :meth:`holds_lease` before each wave of creates and stops once another
+        session took it; the new holder waits :data:`LEASE_GRACE` when the previous one did not release
+        the lease and refreshed it within :data:`LEASE_STALE` seconds, so that whatever it still wrote
+        is in the ledger when this session reads it.
+        """
+        previous = self._read_lease()
+        self._write_lease(released=False)
+        if previous is None or previous.get("released") or previous.get("session") == self.session:
+            return 0.0
+        return LEASE_GRACE if time.time() - float(previous.get("at", 0)) < LEASE_STALE else 0.0
+
+    def holds_lease(self) -> bool:
+        """Whether this session is still the batch's writer (refreshing the lease when it is due)."""
+        current = self._read_lease()
+        if current is not None and current.get("session") != self.session:
+            return False
+        if time.monotonic() - self._lease_refreshed >= LEASE_REFRESH:
+            self._write_lease(released=False)
+        return True
+
+    def release_lease(self) -> None:
+        """This session ends in order (it finished, deferred or failed): the next need not wait."""
+        if self.holds_lease():
+            self._write_lease(released=True)
+
+    def _read_lease(self) -> dict[str, Any] | None:
+        path = self.root / "lease.json"
+        try:
+            lease: dict[str, Any] = json.loads(path.read_text())
+        except (FileNotFoundError, ValueError):
+            return None
+        return lease
+
+    def _write_lease(self, *, released: bool) -> None:
+        lease = {"session": self.session, "at": time.time(), "released": released}
+        self._write(self.root / "lease.json", [json.dumps(lease)])
+        self._lease_refreshed = time.monotonic()
 
     # -- head and items ---------------------------------------------------------------------------------
 

@@ -90,18 +90,18 @@ def reconcile(
             for artwork in page
             if artwork.id not in owned
             and artwork.created_at is not None
-            and _aware(artwork.created_at) >= cutoff
+            and utc(artwork.created_at) >= cutoff
         ]
-        oldest = [_aware(artwork.created_at) for artwork in page if artwork.created_at is not None]
+        oldest = [utc(artwork.created_at) for artwork in page if artwork.created_at is not None]
         if len(page) < LIST_LIMIT_MAX or (oldest and min(oldest) < cutoff):
             break
-    candidates.sort(key=lambda artwork: _aware(artwork.created_at))  # type: ignore[arg-type]
+    candidates.sort(key=lambda artwork: utc(artwork.created_at))  # type: ignore[arg-type]
     adopted: dict[int, Artwork] = {}
     taken: set[str] = set()
     for intent in sorted(intents, key=lambda intent: (intent.at, intent.index)):
         earliest = _moment(intent.at) - CLOCK_SKEW
         for artwork in candidates:
-            if artwork.id in taken or _aware(artwork.created_at) < earliest:  # type: ignore[arg-type]
+            if artwork.id in taken or utc(artwork.created_at) < earliest:  # type: ignore[arg-type]
                 continue
             if echoes(intent.body, artwork.parameters):
                 adopted[intent.index] = artwork
@@ -114,6 +114,6 @@ def _moment(epoch: float) -> datetime:
     return datetime.fromtimestamp(epoch, tz=timezone.utc)
 
 
-def _aware(moment: datetime) -> datetime:
-    """A ``createdAt`` without a zone is UTC (the API writes ``Z``)."""
+def utc(moment: datetime) -> datetime:
+    """``moment`` with its zone: a ``createdAt`` that names none is UTC (the API writes ``Z``)."""
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)

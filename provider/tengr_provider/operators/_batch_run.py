@@ -16,6 +16,7 @@ from __future__ import annotations
 import statistics
 import threading
 import time
+from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -23,10 +24,10 @@ from typing import Any, Literal
 
 from tengr_provider.batch import ledger as records
 from tengr_provider.batch.items import Item
-from tengr_provider.batch.ledger import BatchLedger
+from tengr_provider.batch.ledger import LEASE_REFRESH, BatchLedger
 from tengr_provider.batch.outcome import ItemState, Outcome
 from tengr_provider.batch.pacing import Pace
-from tengr_provider.batch.reconcile import Intent, page_limit, reconcile
+from tengr_provider.batch.reconcile import Intent, page_limit, reconcile, utc
 from tengr_provider.batch.report import Progress
 from tengr_provider.batch.statuses import read_statuses
 from tengr_provider.exceptions import (
@@ -77,8 +78,12 @@ class BatchAbortedError(Exception):
     """No create can succeed (the key is refused, the route is missing): the batch stops, ledger written."""
 
 
+class BatchSupersededError(Exception):
+    """Another try of the task holds the ledger's lease: this one, left running by a lost worker, stops."""
+
+
 class BatchRun:
-    """One stretch of the batch; :meth:`step` until it answers ``done`` or ``wait``.
+    """One stretch of the batch: :meth:`run` until it answers ``done``, ``wait`` or ``timeout``.
 
     :param ledger: the batch's ledger, its generation chosen.
     :param deadline: the batch's deadline (epoch seconds) for this try.
@@ -102,6 +107,15 @@ class BatchRun:
         self.deadline = deadline
         self.log = logger
         self.pace = Pace(hook.settings.backoff_initial, hook.settings.backoff_max)
+        grace = ledger.take_lease()
+        if grace:
+            logger.warning(
+                "tengr.ai batch: an earlier try may still be running (its worker was lost, not its task); "
+                "it stops at its next wave: waiting %g s before reading the ledger",
+                grace,
+            )
+            time.sleep(grace)
+        self._lease_checked = time.monotonic()
         self.states: dict[int, ItemState] = ledger.load().items
         if new_try:
             for state in self.states.values():
@@ -111,7 +125,7 @@ class BatchRun:
         self.in_flight: dict[str, int] = {}
         #: When this stretch saw each in-flight artwork made (monotonic), and how long ended ones took.
         self._made_at: dict[str, float] = {}
-        self._durations: list[float] = []
+        self._durations: deque[float] = deque(maxlen=MEDIAN_OF)
         self.reconciling: dict[int, float] = {}
         self.recreate: list[int] = []
         self.copying: dict[Future[list[str]], tuple[int, Artwork | StyleDnaImage]] = {}
@@ -119,21 +133,22 @@ class BatchRun:
         self._exhausted = False
         self._last_round = 0.0
         self.created = 0
-        self.status_calls = 0
         self._local = threading.local()
         self._copiers: list[ResultCopier] = []
         self._thread_hooks: list[TengrHook] = []
-        self._copiers_lock = threading.Lock()
+        self._resources_lock = threading.Lock()
         self._style_dna = settings.endpoint.startswith("style-dna")
         self._stems: dict[int, str] = {}
-        now = time.time()
+        # A create the earlier try may still have had in flight ends within one HTTP timeout: only then
+        # does the artworks list tell whether it made an artwork.
+        settle = hook.settings.timeout + RECONCILE_DELAY if grace else 0.0
         for index, state in self.states.items():
             if state.outcome is not None:
                 continue
             if state.artwork_id is not None:
                 self.in_flight[state.artwork_id] = index
             elif state.intent_at is not None and state.answer is None:
-                self.reconciling[index] = now
+                self.reconciling[index] = state.intent_at + settle
         self._remember_stems([i for i, s in self.states.items() if s.outcome is None and s.made])
         self._creates = ThreadPoolExecutor(min(CREATE_THREADS, settings.max_in_flight), "tengr-batch-create")
         self._copies = ThreadPoolExecutor(settings.copy_concurrency, "tengr-batch-copy")
@@ -179,10 +194,11 @@ class BatchRun:
             self._flush()
 
     def close(self) -> None:
-        """Stop the pools (waiting for copies in flight) and release every connection."""
+        """Stop the pools (waiting for copies in flight), hand the lease on, release every connection."""
         self._creates.shutdown(wait=True)
         self._copies.shutdown(wait=True)
-        with self._copiers_lock:
+        self.ledger.release_lease()
+        with self._resources_lock:
             for copier in self._copiers:
                 copier.close()
             for hook in self._thread_hooks:
@@ -194,7 +210,7 @@ class BatchRun:
         took (their median, as this stretch saw them); ``None`` while that cannot be told."""
         if not self._durations or any(artwork_id not in self._made_at for artwork_id in self.in_flight):
             return None
-        typical = statistics.median(self._durations[-MEDIAN_OF:])
+        typical = statistics.median(self._durations)
         last = max(self._made_at[artwork_id] for artwork_id in self.in_flight)
         return max(last + typical - time.monotonic(), 0.0)
 
@@ -265,6 +281,10 @@ class BatchRun:
         wave = self._next_pending(min(free, WAVE_MAX))
         if not wave:
             return 0
+        if not self.ledger.holds_lease():
+            raise BatchSupersededError(
+                "tengr.ai batch: another try of this task took the batch over; this one stops creating"
+            )
         now = time.time()
         for item in wave:
             self._record(records.intent(item.index, item.fingerprint, now))
@@ -310,6 +330,8 @@ class BatchRun:
                     answer = hook.create_artwork(self.settings.endpoint, body)
             except TengrRateLimitError as error:
                 self.pace.refused(round_, error.retry_after)
+                if self._lease_lost():
+                    return "gave_up", "another try of this task took the batch over"
                 continue
             except (TengrAuthError, TengrNotFoundError) as error:
                 return "abort", error
@@ -323,12 +345,20 @@ class BatchRun:
             self.pace.accepted()
             return "made", answer
 
+    def _lease_lost(self) -> bool:
+        """Whether another try took the batch over (looked up at most every ``LEASE_REFRESH`` seconds)."""
+        with self._resources_lock:
+            if time.monotonic() - self._lease_checked < LEASE_REFRESH:
+                return False
+            self._lease_checked = time.monotonic()
+        return not self.ledger.holds_lease()
+
     def _thread_hook(self) -> TengrHook:
         """This thread's hook: 429s come back at once (the pace handles them), an ambiguous failure of a
         create is never retried (reconciliation finds out whether it created something)."""
         hook: TengrHook | None = getattr(self._local, "hook", None)
         if hook is None:
-            with self._copiers_lock:
+            with self._resources_lock:
                 self._thread_hooks.append(
                     hook := TengrHook(self.settings.tengr_conn_id, rate_limit_timeout=0, retry_creates=False)
                 )
@@ -413,10 +443,15 @@ class BatchRun:
         except TRANSIENT_ERRORS as failure:
             self.log.warning("tengr.ai batch: status read failed (%s); trying again next interval", failure)
             return
-        self.status_calls += read.calls
         for artwork in read.artworks.values():
             index = self.in_flight.get(artwork.id)
-            if index is not None and artwork.status.is_terminal:
+            if index is None:
+                continue
+            if artwork.id not in self._made_at and artwork.created_at is not None:
+                # Reconnected (a resumption, a retry): its age from the API's own clock.
+                age = max(time.time() - utc(artwork.created_at).timestamp(), 0.0)
+                self._made_at[artwork.id] = time.monotonic() - age
+            if artwork.status.is_terminal:
                 self._ended(index, artwork)
         for artwork_id, error in read.gone.items():
             index = self.in_flight.pop(artwork_id)
@@ -457,7 +492,7 @@ class BatchRun:
             copier = self._local.copier = ResultCopier(
                 self.settings.output_path, max_bytes=self.settings.max_image_bytes
             )
-            with self._copiers_lock:
+            with self._resources_lock:
                 self._copiers.append(copier)
         if isinstance(made, StyleDnaImage):
             return [copier.copy(made.image_url, self._stems[index])]

@@ -260,7 +260,7 @@ def test_the_decorated_function_returns_the_items_or_their_file(
         task.tengr_batch(endpoint="photo-pilot", output_path="file:///tmp/x", requests=[])
 
 
-@pytest.mark.tengr_emulator(processing_seconds=0.2, rate_limit=60)
+@pytest.mark.tengr_emulator(processing_seconds=0.2, rate_limit=30)
 def test_a_try_left_running_by_a_lost_worker_stops_when_the_retry_takes_over(
     tengr_emulator: TengrEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -284,7 +284,7 @@ def test_a_try_left_running_by_a_lost_worker_stops_when_the_retry_takes_over(
             earlier.append(error)
 
     thread = threading.Thread(target=orphan)
-    thread.start()  # R=60: its 300 creates take about 5 s
+    thread.start()  # R=30: its 300 creates take about 10 s, the retry takes over within 2
     wait = 0.0
     while creates(tengr_emulator) < 60 and wait < 30:
         threading.Event().wait(0.05)

@@ -26,6 +26,7 @@ Kinds:
 
     python -m bench.triggerer_scale                           # per-id and coalesced, 1,000 to 10,000
     python -m bench.triggerer_scale --cases tengr:10000,tengr:10000:shuffled
+    python -m bench.triggerer_scale --cases tengr:10000 --list-staleness 20   # a list 20 s behind
     python -m bench.triggerer_scale --smoke
 """
 
@@ -214,9 +215,15 @@ def run_child(kind: str, base_url: str, count: int, poll: float, deadline: float
 # -- the parent: one emulator and one child per case ------------------------------------------------
 
 
-def run_case(kind: str, count: int, order: str, artwork_seconds: float, poll: float) -> dict[str, Any]:
-    """Hold ``count`` artworks of a fresh emulator in a fresh child process; count the emulator's reads."""
+def run_case(
+    kind: str, count: int, order: str, artwork_seconds: float, poll: float, staleness: float = 0.0
+) -> dict[str, Any]:
+    """Hold ``count`` artworks of a fresh emulator in a fresh child process; count the emulator's reads.
+
+    :param staleness: the emulator's ``--list-staleness``: its list shows statuses that many seconds old.
+    """
     options = ("--processing-seconds", str(artwork_seconds), "--list-order", order)
+    options += ("--list-staleness", str(staleness))
     with emulator_process(*options) as emulator:
         deadline = artwork_seconds + 4 * poll + 60
         env = {
@@ -245,6 +252,7 @@ def run_case(kind: str, count: int, order: str, artwork_seconds: float, poll: fl
     result.update(
         {
             "list_order": order,
+            "list_staleness": staleness,
             "requests_per_trigger": reads / count,
             "calls_per_wait_per_interval": reads / count / intervals,
             "list_calls": stats["requests"].get("GET /v1/artworks", {}).get("200", 0),
@@ -260,6 +268,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--cases", default=DEFAULT_CASES, help="kind:count[:list order],...")
     parser.add_argument("--artwork-seconds", type=float, default=60.0, help="how long each artwork takes")
     parser.add_argument("--poll", type=float, default=10.0, help="trigger poll interval, seconds")
+    parser.add_argument(
+        "--list-staleness", type=float, default=0.0, help="seconds the emulator's list lags (a stale list)"
+    )
     parser.add_argument("--child", choices=KINDS, help=argparse.SUPPRESS)
     parser.add_argument("--base-url", help=argparse.SUPPRESS)
     parser.add_argument("--count", type=int, default=0, help=argparse.SUPPRESS)
@@ -278,7 +289,10 @@ def main(argv: list[str] | None = None) -> None:
 
     isolate_airflow("triggerer-scale")
     started = time.perf_counter()
-    results = [run_case(kind, count, order, args.artwork_seconds, args.poll) for kind, count, order in cases]
+    results = [
+        run_case(kind, count, order, args.artwork_seconds, args.poll, args.list_staleness)
+        for kind, count, order in cases
+    ]
     print_table(
         f"Triggerer scale: artworks of {args.artwork_seconds:g} s, poll every {args.poll:g} s, "
         "one event loop per process",
@@ -286,6 +300,7 @@ def main(argv: list[str] | None = None) -> None:
             "triggers",
             "count",
             "list order",
+            "list lag s",
             "fired exactly once",
             "CPU s",
             "% of one core",
@@ -304,6 +319,7 @@ def main(argv: list[str] | None = None) -> None:
                 r["kind"],
                 r["triggers"],
                 r["list_order"],
+                r["list_staleness"],
                 r["fired_exactly_once"],
                 r["cpu_seconds"],
                 r["cpu_percent_of_one_core"],
@@ -327,6 +343,7 @@ def main(argv: list[str] | None = None) -> None:
                 "cases": args.cases,
                 "artwork_seconds": args.artwork_seconds,
                 "poll": args.poll,
+                "list_staleness": args.list_staleness,
                 "smoke": args.smoke,
             },
             "cases": results,
@@ -348,7 +365,9 @@ def _case(parser: argparse.ArgumentParser, case: str) -> tuple[str, int, str]:
 
 def _targets(results: list[dict[str, Any]]) -> dict[str, Any]:
     """The issue's targets, judged on the largest coalesced case in the assumed (newest-first) order."""
-    coalesced = [r for r in results if r["kind"] == "tengr" and r["list_order"] == "newest"]
+    coalesced = [
+        r for r in results if r["kind"] == "tengr" and r["list_order"] == "newest" and not r["list_staleness"]
+    ]
     if not coalesced:
         return {}
     top = max(coalesced, key=lambda r: r["triggers"])

@@ -1,4 +1,5 @@
-"""The demo's contact sheet: one ``index.html`` showing source → restyled → upscaled, with artwork ids.
+"""The demo's contact sheet: one ``index.html`` showing source → restyled → upscaled, with artwork ids
+and each image's pixel size (an upscale looks like its restyle in a thumbnail: its size says it grew).
 
 The pipeline stores files as ``<artwork id>_<n>.<ext>`` under ``restyled/`` and ``print/``. Each
 artwork's ``parameters`` name the image it was made from, which links an upscaled image to the
@@ -109,8 +110,23 @@ def _copy_source(run_output: Path, artwork: dict[str, Any], fetch: Fetch) -> Pic
     return Picture(target)
 
 
+def pixel_size(path: Path) -> str:
+    """``1024x768`` for an image file Pillow can read, else ``""``."""
+    try:
+        from PIL import Image
+
+        with Image.open(path) as image:
+            return f"{image.width}x{image.height}"
+    except Exception:  # not an image (or no Pillow): the sheet shows no size rather than fail
+        return ""
+
+
 def _figures(run_output: Path, pictures: Iterable[Picture]) -> list[Figure]:
     return [
-        Figure(picture.path.relative_to(run_output).as_posix(), picture.artwork_id or "source photo")
+        Figure(
+            picture.path.relative_to(run_output).as_posix(),
+            picture.artwork_id or "source photo",
+            pixel_size(picture.path),
+        )
         for picture in pictures
     ]

@@ -18,10 +18,12 @@ class Figure:
 
     :param href: where the image is, relative to the page (or absolute).
     :param caption: what the sheet says under it (an artwork id).
+    :param detail: a second line under the caption (its pixel size), or ``""``.
     """
 
     href: str
     caption: str
+    detail: str = ""
 
 
 #: A cell holds images, or a line of text.
@@ -40,7 +42,7 @@ def render_page(title: str, headers: Sequence[str], rows: Iterable[Sequence[Cell
 <style>
 body {{ font-family: system-ui, sans-serif; margin: 2rem; }}
 td {{ vertical-align: top; padding: 0.5rem; }}
-img {{ max-width: 240px; max-height: 240px; display: block; }}
+img {{ max-width: 320px; max-height: 320px; display: block; }}
 figcaption {{ font: 12px monospace; color: #555; }}
 </style>
 </head>
@@ -62,8 +64,9 @@ def _cell(cell: Cell) -> str:
     for figure in cell:
         href = html.escape(figure.href, quote=True)
         caption = html.escape(figure.caption)
+        shown = f"{caption}<br>{html.escape(figure.detail)}" if figure.detail else caption
         figures.append(
             f'<figure><a href="{href}"><img src="{href}" alt="{caption}"></a>'
-            f"<figcaption>{caption}</figcaption></figure>"
+            f"<figcaption>{shown}</figcaption></figure>"
         )
     return f"<td>{''.join(figures) or '—'}</td>"

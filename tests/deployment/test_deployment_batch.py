@@ -1,8 +1,13 @@
 """Mapped batches over two Celery workers and two triggerers, with Airflow's default of no retries: a
 deferrable batch of 200 artworks, and reschedule-mode sensors. No task may be failed by the scheduler
-for a quick artwork (the stale-executor race, docs/deferrable.md)."""
+for a quick artwork (the stale-executor race, docs/deferrable.md).
+
+``TENGR_RACE_RUNS`` (default 1) repeats each test; ``TENGR_RACE_TASKS`` sets the batch's size.
+"""
 
 from __future__ import annotations
+
+import os
 
 import pytest
 from tests.deployment.cluster import Deployment
@@ -18,12 +23,16 @@ from tests.deployment.support import (
 pytestmark = [pytest.mark.deployment, pytest.mark.timeout(600)]
 
 DAG_ID = "deployment_batch_no_retries"
-BATCH = 200
+BATCH = int(os.environ.get("TENGR_RACE_TASKS", "200"))
+ROUNDS = range(int(os.environ.get("TENGR_RACE_RUNS", "1")))
 #: Reschedule-mode sensors: fewer, since each costs two to three task executions under Celery.
 SENSED = 40
 
 
-def test_a_batch_of_200_is_created_once_waited_once_and_stored_whole(deployment: Deployment) -> None:
+@pytest.mark.parametrize("round_", ROUNDS)
+def test_a_batch_of_200_is_created_once_waited_once_and_stored_whole(
+    deployment: Deployment, round_: int
+) -> None:
     before = creation_count(deployment)
     run_id = deployment.trigger(DAG_ID, {"count": BATCH})
     deployment.wait_for_run(DAG_ID, run_id, timeout=540)
@@ -55,7 +64,10 @@ def test_a_batch_of_200_is_created_once_waited_once_and_stored_whole(deployment:
     assert {tries for _, tries in deployment.task_states(DAG_ID, run_id).values()} == {1}
 
 
-def test_rescheduled_sensors_of_quick_artworks_all_succeed_without_retries(deployment: Deployment) -> None:
+@pytest.mark.parametrize("round_", ROUNDS)
+def test_rescheduled_sensors_of_quick_artworks_all_succeed_without_retries(
+    deployment: Deployment, round_: int
+) -> None:
     dag_id = "deployment_batch_rescheduled"
     run_id = deployment.trigger(dag_id, {"count": SENSED})
     deployment.wait_for_run(dag_id, run_id, timeout=540)

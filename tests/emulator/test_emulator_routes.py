@@ -121,6 +121,30 @@ def test_list_order_shuffled_lists_every_artwork_in_another_order(api: Api) -> N
     assert listed not in (ids, ids[::-1])
 
 
+@pytest.mark.tengr_emulator(processing_seconds=0.1, list_staleness=30)
+def test_list_staleness_shows_each_status_as_it_was_that_long_ago(api: Api) -> None:
+    artwork_id = api.photo_pilot().json()["id"]
+
+    assert wait_for_status(api, artwork_id, {"succeeded"})["status"] == "succeeded"  # the read: the truth
+
+    (listed,) = api.get("/v1/artworks").json()
+    assert listed["status"] == "starting"  # the list: 30 s ago, before it even began
+    assert listed["results"] == []
+
+
+@pytest.mark.tengr_emulator(processing_seconds=0.2, list_staleness=0.3)
+def test_a_stale_list_catches_up_after_the_staleness(api: Api) -> None:
+    artwork_id = api.photo_pilot().json()["id"]
+
+    assert poll_until(lambda: api.get("/v2/artworks").json()[0]["status"] == "succeeded", timeout=5)
+    assert api.artwork(artwork_id).json()["status"] == "succeeded"
+
+
+def test_list_staleness_must_not_be_negative() -> None:
+    with pytest.raises(ValueError, match="list_staleness: must be >= 0"):
+        TengrEmulator(list_staleness=-1)
+
+
 def test_list_order_must_be_a_known_one() -> None:
     with pytest.raises(ValueError, match="list_order: must be one of newest, oldest, shuffled"):
         TengrEmulator(list_order="sideways")

@@ -53,12 +53,9 @@ def test_mapped_restyle_then_upscale_writes_every_image_once(
     assert no_partial_files(tmp_path)
     stats = tengr_emulator.stats()
     assert stats.artworks_created_by_type == {"photo_pilot": 3, "upscaling": 3}
-    if mode == "deferrable":
-        # The waits went through the shared status poller: the list answered, no per-id read was needed.
-        assert stats.count("GET /v1/artworks", 200) >= 3
-        assert stats.count("GET /v1/artworks/{id}") == 0
-    else:
-        assert stats.count("GET /v1/artworks/{id}", 200) >= 3
+    # Under dag.test() each deferred task's trigger runs alone in its own event loop, where the shared
+    # status poller reads a lone wait by id (the list pays off for more waits than its spot checks).
+    assert stats.count("GET /v1/artworks/{id}", 200) >= 3
 
 
 @pytest.mark.tengr_emulator(processing_seconds=0.2)

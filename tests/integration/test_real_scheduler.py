@@ -182,7 +182,8 @@ def test_killed_worker_is_retried_without_a_second_artwork(
 ) -> None:
     env, database, emulator = deployment
     before = emulator.stats().artworks_created
-    scheduler_pids = {p.pid for p in psutil.process_iter(["cmdline"]) if _is_scheduler(p)}
+    home = env["AIRFLOW_HOME"]
+    scheduler_pids = {p.pid for p in psutil.process_iter(["cmdline"]) if _is_scheduler(p, home)}
     trigger(env, database, KILLED_DAG_ID)
     wait_for(lambda: emulator.stats().artworks_created == before + 1, 60, "the artwork to be created")
     time.sleep(1)  # the task is now polling, mid-wait
@@ -202,9 +203,14 @@ def test_the_api_key_is_in_no_log(deployment: tuple[dict[str, str], Path, TengrE
         assert SECRET not in log.read_text(errors="replace"), f"the API key leaked into {log}"
 
 
-def _is_scheduler(process: psutil.Process) -> bool:
+def _is_scheduler(process: psutil.Process, home: str) -> bool:
+    """This test's scheduler, not another Airflow's on the same machine (a tier running beside it)."""
     cmdline = process.info.get("cmdline") or []
-    return any(part.endswith("airflow") for part in cmdline[:2]) and "scheduler" in cmdline
+    if not (any(part.endswith("airflow") for part in cmdline[:2]) and "scheduler" in cmdline):
+        return False
+    with contextlib.suppress(psutil.Error):
+        return process.environ().get("AIRFLOW_HOME") == home
+    return False
 
 
 def _newest_descendant(roots: set[int]) -> psutil.Process:

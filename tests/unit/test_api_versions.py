@@ -6,13 +6,14 @@ import ast
 import asyncio
 import json
 import re
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import responses
-from aioresponses import aioresponses
+from aioresponses import CallbackResult, aioresponses
 from tests.helpers import (
     BASE_URL,
     HAS_TASK_STATE_STORE,
@@ -31,6 +32,7 @@ from tengr_provider.operators import TengrStyleDnaOperator, TengrUpscaleOperator
 from tengr_provider.sensors.artwork import TengrArtworkSensor
 from tengr_provider.testing import TengrEmulator
 from tengr_provider.testing.pytest_plugin import CONNECTION_ENV
+from tengr_provider.triggers._poller import SPOT_CHECKS
 from tengr_provider.triggers.artwork import TengrArtworkTrigger
 
 ART = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
@@ -198,20 +200,39 @@ def test_the_trigger_goes_on_through_an_unknown_status(
         artwork("in_review", newField=1),
         artwork("succeeded", results=["https://cdn.example/x.png"], newField=1),
     ]
-    with aioresponses() as http:
-        for answer in answers:
-            if coalesce:  # the shared poller reads the list; an unknown status must not spoil the page
-                http.get(re.compile(rf"{re.escape(BASE_URL)}/v2/artworks\?.*"), payload=[answer])
-            else:
-                http.get(f"{BASE_URL}/v2/artworks/{ART}", payload=answer)
-        trigger = TengrArtworkTrigger(ART, poll_interval=0.01, coalesce=coalesce)
+    # The shared poller reads the list only for more waits than its spot checks (it reads fewer by id):
+    # enough waits that an unknown status on a list page is met, which must not spoil the page.
+    ids = [ART, *(f"other-{n}" for n in range(SPOT_CHECKS))] if coalesce else [ART]
+    reads: Counter[str] = Counter()
 
-        async def events() -> list[Any]:
+    def read(artwork_id: str) -> dict[str, Any]:
+        reads[artwork_id] += 1
+        return {**answers[min(reads[artwork_id], len(answers)) - 1], "id": artwork_id}
+
+    with aioresponses() as http:
+        http.get(
+            re.compile(rf"{re.escape(BASE_URL)}/v2/artworks\?.*"),
+            callback=lambda url, **_: CallbackResult(payload=[read(i) for i in ids]),
+            repeat=True,
+        )
+        http.get(
+            re.compile(rf"{re.escape(BASE_URL)}/v2/artworks/[^?]+"),
+            callback=lambda url, **_: CallbackResult(payload=read(url.path.rsplit("/", 1)[1])),
+            repeat=True,
+        )
+        triggers = [TengrArtworkTrigger(i, poll_interval=0.01, coalesce=coalesce) for i in ids]
+
+        async def events(trigger: TengrArtworkTrigger) -> list[Any]:
             return [event async for event in trigger.run()]
 
-        (event,) = asyncio.run(asyncio.wait_for(events(), timeout=30))
-    assert event.payload["status"] == "success"
-    assert event.payload["artwork"]["newField"] == 1
+        async def all_events() -> list[list[Any]]:
+            return list(await asyncio.gather(*(events(trigger) for trigger in triggers)))
+
+        results = asyncio.run(asyncio.wait_for(all_events(), timeout=30))
+    assert [[event.payload["status"] for event in result] for result in results] == [["success"]] * len(ids)
+    assert results[0][0].payload["artwork"]["newField"] == 1
+    if coalesce:
+        assert any("?" in str(url) for (_, url) in http.requests)  # the list was read
 
 
 def test_the_sensor_is_not_done_on_an_unknown_status(

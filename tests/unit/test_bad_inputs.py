@@ -396,7 +396,7 @@ def test_bad_input_fails_before_any_request_naming_field_and_rule(case: Case) ->
 
 def test_docs_table_is_current() -> None:
     """``docs/troubleshooting.md`` shows exactly :data:`CASES`; regenerate it when they change."""
-    from scripts.bad_input_table import COMMAND, DOC, render_table, with_table
+    from scripts.bad_input_table import SECTION
 
-    current = DOC.read_text()
-    assert current == with_table(current, render_table()), f"{DOC.name} is stale; run: {COMMAND}"
+    current = SECTION.doc.read_text()
+    assert current == SECTION.expected(current), f"{SECTION.doc.name} is stale; run: {SECTION.command}"

@@ -6,6 +6,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+from PIL import Image
 from scripts.contact_sheet import chain_rows, write_contact_sheet
 
 API = "https://api.example.com/r"
@@ -74,6 +75,21 @@ def test_the_sheet_shows_every_stored_image_in_its_chain(tmp_path: Path) -> None
     assert {src for row in body for src in row} == images, "every stored image, and each link resolves"
     for aid in artworks:
         assert f"<figcaption>{aid}</figcaption>" in page.read_text()
+
+
+def test_each_image_shows_its_pixel_size(tmp_path: Path) -> None:
+    folder = tmp_path / "restyled"
+    folder.mkdir()
+    Image.new("RGB", (64, 48)).save(folder / "r1_0.png")
+    artworks = {"r1": {"id": "r1", "results": [f"{API}/r1_0.png"], "parameters": {}}}
+
+    page = write_contact_sheet(tmp_path, chain_rows(tmp_path, artworks.__getitem__, fetch_nothing), "x")
+
+    assert "<figcaption>r1<br>64x48</figcaption>" in page.read_text()
+
+
+def fetch_nothing(url: str, target: Path) -> None:
+    raise AssertionError(f"nothing to fetch, asked for {url}")
 
 
 def test_an_empty_run_still_writes_a_page(tmp_path: Path) -> None:

@@ -152,3 +152,20 @@ def test_reschedule_mode_never_comes_back_sooner_than_the_settle_time(
         task.execute(context)
     delay = (rescheduled.value.reschedule_date - before).total_seconds()
     assert least_delay <= delay < least_delay + 5
+
+
+def test_the_settle_time_is_an_airflow_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AIRFLOW__TENGR__REQUEUE_SETTLE_SECONDS", "0")
+    task, hook = sensor(deferrable=True, poke_interval=1)
+    hook.get_artwork.return_value = artwork("processing")
+    with pytest.raises(TaskDeferred) as deferred:
+        task.execute(task_context())
+    assert deferred.value.trigger.not_before <= time.time()
+
+
+def test_a_negative_settle_time_is_refused_naming_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AIRFLOW__TENGR__REQUEUE_SETTLE_SECONDS", "-1")
+    task, hook = sensor(deferrable=True, poke_interval=1)
+    hook.get_artwork.return_value = artwork("processing")
+    with pytest.raises(ValueError, match=r"\[tengr\] requeue_settle_seconds: must be >= 0"):
+        task.execute(task_context())

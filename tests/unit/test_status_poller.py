@@ -5,22 +5,33 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import pytest
+import requests
 from aioresponses import aioresponses
-from tests.helpers import BASE_URL
+from tests.helpers import BASE_URL, LogText
 
 from tengr_provider.exceptions import (
     TengrApiError,
     TengrAuthError,
+    TengrBadRequestError,
     TengrNotFoundError,
     TengrRateLimitError,
     TengrServerError,
 )
 from tengr_provider.models import Artwork
+from tengr_provider.testing import TengrEmulator
 from tengr_provider.triggers import _poller
-from tengr_provider.triggers._poller import PAGE_LIMIT, RESOLVE_SLICE, StatusPoller, page_budget
+from tengr_provider.triggers._poller import (
+    PAGE_LIMIT,
+    RESOLVE_SLICE,
+    SPOT_CHECKS,
+    STUCK_ROUNDS,
+    StatusPoller,
+    page_budget,
+)
 from tengr_provider.triggers.artwork import TengrArtworkTrigger
 
 INTERVAL = 0.01
@@ -97,21 +108,34 @@ async def test_one_list_call_answers_every_registered_wait(apis: dict[str, FakeA
 
     assert [[e["status"] for e in events] for events in results] == [["success"]] * len(ids)
     assert [events[0]["artwork"]["id"] for events in results] == ids
-    assert all(call.startswith("list") for call in api.calls)
-    assert len(api.calls) <= 3  # a round or two for 20 waits, never one call per wait
+    rounds = sum(call.startswith("list") for call in api.calls)
+    assert rounds <= 3  # a round or two for 20 waits, never one call per wait
+    assert len(api.calls) - rounds <= SPOT_CHECKS * rounds  # plus the spot checks, a few per round
     assert api.closed == 1
     assert not pollers()
 
 
 async def test_ids_the_list_does_not_show_are_read_one_by_one(apis: dict[str, FakeApi]) -> None:
-    apis["tengr_default"] = api = FakeApi({"a": ["processing", "done"], "b": ["failed"]}, listed=False)
+    steps = {"a": ["processing", "done"], "b": ["failed"], "c": ["succeeded"], "d": ["succeeded"]}
+    apis["tengr_default"] = api = FakeApi(steps, listed=False)
 
-    results = await run_all(trigger("a"), trigger("b"))
+    results = await run_all(*(trigger(i) for i in steps))
 
-    assert [[e["status"] for e in events] for events in results] == [["success"], ["error"]]
+    statuses = [[e["status"] for e in events] for events in results]
+    assert statuses == [["success"], ["error"], ["success"], ["success"]]
     assert api.calls.count("get a") == 2
     assert api.calls.count("get b") == 1
     assert "list 0" in api.calls
+
+
+async def test_as_few_waits_as_spot_checks_are_read_by_id_without_the_list(apis: dict[str, FakeApi]) -> None:
+    ids = [f"a{i}" for i in range(SPOT_CHECKS)]
+    apis["tengr_default"] = api = FakeApi({i: ["processing", "succeeded"] for i in ids})
+
+    results = await run_all(*(trigger(i) for i in ids))
+
+    assert [events[0]["status"] for events in results] == ["success"] * SPOT_CHECKS
+    assert sorted(api.calls) == sorted(f"get {i}" for i in ids for _ in range(2))  # the per-id cost, no more
 
 
 async def test_a_404_ends_only_that_wait(apis: dict[str, FakeApi]) -> None:
@@ -170,8 +194,9 @@ async def test_backoff_on_429_and_5xx_applies_to_the_poller_as_a_whole(
     results = await run_all(*(trigger(f"a{i}") for i in range(10)))
 
     assert all(events[0]["status"] == "success" for events in results)
-    assert api.calls[:3] == ["list 0", "list 0", "list 0"]  # one call per round, not one per wait
-    assert not any(call.startswith("get") for call in api.calls)
+    lists = [call for call in api.calls if call.startswith("list")]
+    assert lists[:3] == ["list 0", "list 0", "list 0"]  # one list call per round, not one per wait
+    assert len(api.calls) - len(lists) <= SPOT_CHECKS * len(lists)  # and the spot checks
     assert 2 * INTERVAL * 0.9 <= slept[0] <= 2 * INTERVAL * 1.1  # doubled after one failing round
     assert 4 * INTERVAL * 0.9 <= slept[1] <= 4 * INTERVAL * 1.1  # and again after the next
     assert slept[2] <= INTERVAL * 1.1  # back to the interval once a round succeeds
@@ -255,41 +280,65 @@ def test_coalesce_is_serialized_only_when_off() -> None:
 async def test_through_the_async_hook_list_then_per_id_for_what_the_list_missed(
     tengr_connection: str,
 ) -> None:
-    mine = {"id": "mine", "status": "succeeded", "results": ["https://cdn.example/1.png"]}
+    mine = [f"mine{i}" for i in range(SPOT_CHECKS + 1)]
     others = [{"id": f"other{i}", "status": "done", "results": []} for i in range(3)]
     with aioresponses() as http:
         http.get(f"{BASE_URL}/v1/artworks?offset=0&limit={PAGE_LIMIT}", payload=others)
-        http.get(f"{BASE_URL}/v1/artworks/mine", payload=mine)
+        for i in mine:
+            http.get(f"{BASE_URL}/v1/artworks/{i}", payload={"id": i, "status": "succeeded", "results": [i]})
 
-        events = await events_of(TengrArtworkTrigger("mine", tengr_connection, end_time=time.time() + 30))
+        deadline = time.time() + 30
+        results = await run_all(*(TengrArtworkTrigger(i, tengr_connection, end_time=deadline) for i in mine))
 
         requests = sorted(str(url) for (_, url) in http.requests)
-    assert [e["status"] for e in events] == ["success"]
-    assert events[0]["artwork"]["results"] == ["https://cdn.example/1.png"]
-    assert requests == [f"{BASE_URL}/v1/artworks/mine", f"{BASE_URL}/v1/artworks?limit={PAGE_LIMIT}&offset=0"]
+    assert [[e["status"] for e in events] for events in results] == [["success"]] * len(mine)
+    assert [events[0]["artwork"]["results"] for events in results] == [[i] for i in mine]
+    # The spot checks read two by id, the list misses the third, which is then read by id too.
+    assert requests == [
+        *(f"{BASE_URL}/v1/artworks/{i}" for i in mine),
+        f"{BASE_URL}/v1/artworks?limit={PAGE_LIMIT}&offset=0",
+    ]
 
 
 async def test_a_401_on_the_list_ends_every_wait_with_its_message(apis: dict[str, FakeApi]) -> None:
-    apis["tengr_default"] = api = FakeApi({"a": ["processing"], "b": ["processing"]})
+    ids = ["a", "b", "c"]
+    apis["tengr_default"] = api = FakeApi({i: ["processing"] for i in ids})
     api.failures = [TengrAuthError(401, "Unauthorized", method="GET", path="/v1/artworks")]
 
-    results = await run_all(trigger("a"), trigger("b"))
+    results = await run_all(*(trigger(i) for i in ids))
 
-    assert [[e["status"] for e in events] for events in results] == [["error"], ["error"]]
+    assert [[e["status"] for e in events] for events in results] == [["error"]] * len(ids)
     assert all("Unauthorized" in events[0]["message"] for events in results)
-    assert api.calls == ["list 0"]
+    assert [call for call in api.calls if call.startswith("list")] == ["list 0"]
 
 
 async def test_a_list_answer_it_cannot_read_falls_back_to_per_id_reads(apis: dict[str, FakeApi]) -> None:
-    apis["tengr_default"] = api = FakeApi({"a": ["succeeded"]})
+    ids = ["a", "b", "c"]
+    apis["tengr_default"] = api = FakeApi({i: ["succeeded"] for i in ids})
     api.failures = [
         TengrApiError(None, "unexpected answer, not a Artwork", method="GET", path="/v1/artworks")
     ]
 
-    (events,) = await run_all(trigger("a"))
+    results = await run_all(*(trigger(i) for i in ids))
 
-    assert [e["status"] for e in events] == ["success"]
-    assert api.calls == ["list 0", "get a"]
+    assert [[e["status"] for e in events] for events in results] == [["success"]] * len(ids)
+    assert sorted(api.calls) == ["get a", "get b", "get c", "list 0"]
+
+
+async def test_a_list_that_refuses_the_page_size_falls_back_to_per_id_reads(
+    apis: dict[str, FakeApi], logs: LogText
+) -> None:
+    ids = ["a", "b", "c", "d"]
+    apis["tengr_default"] = api = FakeApi({i: ["processing", "succeeded"] for i in ids})
+    refused = TengrBadRequestError(
+        400, ["limit must not be greater than 100"], method="GET", path="/v1/artworks"
+    )
+    api.failures = [refused, refused]
+
+    results = await run_all(*(trigger(i) for i in ids))
+
+    assert [[e["status"] for e in events] for events in results] == [["success"]] * len(ids)
+    assert logs().count("list unusable") == 1  # said once, then quietly read by id
 
 
 async def test_the_hook_is_closed_even_when_the_last_wait_leaves_while_it_closes(
@@ -306,3 +355,125 @@ async def test_the_hook_is_closed_even_when_the_last_wait_leaves_while_it_closes
     await asyncio.sleep(0.05)
 
     assert api.closed == 1
+
+
+class LaggingListApi:
+    """An account whose artwork reads tell the truth while its list shows some statuses frozen.
+
+    Rounds are counted by list calls: artwork ``i`` has ended once ``finish[i]`` rounds have listed
+    (``None``: it never ends); the list shows an id of ``frozen`` as ``processing`` forever.
+    """
+
+    def __init__(self, finish: dict[str, int | None], frozen: set[str]) -> None:
+        self.finish = finish
+        self.frozen = frozen
+        self.lists = 0
+        self.gets: list[str] = []
+
+    def _status(self, artwork_id: str) -> str:
+        end = self.finish[artwork_id]
+        return "succeeded" if end is not None and self.lists >= end else "processing"
+
+    async def list_artworks(self, offset: int = 0, limit: int = 10) -> list[Artwork]:
+        self.lists += 1
+        return [
+            Artwork(id=i, status="processing" if i in self.frozen else self._status(i))  # type: ignore[arg-type]
+            for i in list(self.finish)[offset : offset + limit]
+        ]
+
+    async def get_artwork(self, artwork_id: str) -> Artwork:
+        self.gets.append(artwork_id)
+        return Artwork(id=artwork_id, status=self._status(artwork_id))  # type: ignore[arg-type]
+
+    async def close(self) -> None:
+        pass
+
+
+@pytest.fixture
+def lagging(monkeypatch: pytest.MonkeyPatch) -> Callable[..., LaggingListApi]:
+    """Install a :class:`LaggingListApi` as every trigger's hook."""
+
+    def install(finish: dict[str, int | None], frozen: set[str]) -> LaggingListApi:
+        api = LaggingListApi(finish, frozen)
+        monkeypatch.setattr(TengrArtworkTrigger, "_hook", lambda self: api)
+        return api
+
+    return install
+
+
+async def test_a_list_that_never_shows_the_end_still_ends_every_wait(
+    lagging: Callable[..., LaggingListApi], logs: LogText
+) -> None:
+    ids = [f"a{i}" for i in range(12)]
+    api = lagging(dict.fromkeys(ids, 2), frozen=set(ids))
+
+    results = await run_all(*(trigger(i) for i in ids))
+
+    assert [[e["status"] for e in events] for events in results] == [["success"]] * len(ids)
+    assert api.lists <= 5  # ended two or three rounds late, not at the deadline
+    assert logs().count("the list lags behind") == 1  # said once
+
+
+async def test_a_stuck_wait_is_spot_checked_first_so_one_frozen_entry_cannot_hang(
+    lagging: Callable[..., LaggingListApi],
+) -> None:
+    running = {f"long{i}": None for i in range(20)}  # in flight all along, and listed so: truthful
+    api = lagging({**running, "ghost": 1}, frozen={"ghost"})  # ended in round 1; the list never says so
+    waits = {i: asyncio.ensure_future(events_of(trigger(i))) for i in [*running, "ghost"]}
+
+    events = await asyncio.wait_for(waits.pop("ghost"), timeout=10)
+
+    assert [e["status"] for e in events] == ["success"]
+    assert api.lists <= STUCK_ROUNDS + len(running) // SPOT_CHECKS + 3
+    assert not any(wait.done() for wait in waits.values())  # the running ones still wait
+    for wait in waits.values():
+        wait.cancel()
+    await asyncio.gather(*waits.values(), return_exceptions=True)
+
+
+async def test_a_truthful_list_costs_the_spot_checks_only(
+    lagging: Callable[..., LaggingListApi], logs: LogText
+) -> None:
+    ids = [f"a{i}" for i in range(40)]
+    api = lagging(dict.fromkeys(ids, 4), frozen=set())
+
+    results = await run_all(*(trigger(i) for i in ids))
+
+    assert [[e["status"] for e in events] for events in results] == [["success"]] * len(ids)
+    assert api.lists == 4
+    assert len(api.gets) == SPOT_CHECKS * api.lists  # a few reads a round, not one per wait
+    assert "lags behind" not in logs()
+
+
+async def test_waits_end_against_an_emulator_whose_list_is_stale(
+    tengr_emulator_factory: Callable[..., TengrEmulator], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    emulator = tengr_emulator_factory(processing_seconds=0.2, list_staleness=60)
+    monkeypatch.setenv("AIRFLOW_CONN_TENGR_DEFAULT", emulator.connection_json)
+    ids = [create_photo_pilot(emulator) for _ in range(SPOT_CHECKS + 3)]
+
+    results = await asyncio.wait_for(
+        run_all(*(TengrArtworkTrigger(i, poll_interval=0.05, end_time=time.time() + 30) for i in ids)), 20
+    )
+
+    assert [[e["status"] for e in events] for events in results] == [["success"]] * len(ids)
+    assert listed_statuses(emulator) == {"starting"}  # the list never showed them ending
+
+
+def listed_statuses(emulator: TengrEmulator) -> set[str]:
+    answer = requests.get(
+        f"{emulator.url}/v1/artworks", headers={"Authorization": f"Bearer {emulator.api_key}"}, timeout=10
+    )
+    return {artwork["status"] for artwork in answer.json()}
+
+
+def create_photo_pilot(emulator: TengrEmulator) -> str:
+    body = {"imageUrl": emulator.sample_image_url(), "imageGuidance": 2, "modification": 1, "creativity": 1}
+    answer = requests.post(
+        f"{emulator.url}/v1/artworks/photo-pilot",
+        json={**body, "effort": 1},
+        headers={"Authorization": f"Bearer {emulator.api_key}"},
+        timeout=10,
+    )
+    answer.raise_for_status()
+    return str(answer.json()["id"])

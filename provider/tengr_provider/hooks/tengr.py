@@ -168,6 +168,20 @@ def _artworks_from(data: Any, call: ApiCall) -> list[Artwork]:
     return [parse_response(Artwork, item, call) for item in data]
 
 
+def routes_of(answer: Any) -> list[str]:
+    """The routes ``GET /`` lists (``routes``), each as text, whatever shape an entry has."""
+    routes = answer.get("routes") if isinstance(answer, dict) else None
+    if not isinstance(routes, list):
+        return []
+    return [route if isinstance(route, str) else json.dumps(route) for route in routes]
+
+
+def versions_in_routes(answer: Any) -> list[str]:
+    """The API versions whose paths ``GET /``'s route list names, in the table's order."""
+    text = " ".join(routes_of(answer))
+    return [version for version in API_VERSIONS if f"/{version}/" in text]
+
+
 def _request_failure(call: ApiCall, settings: ConnectionSettings, exc: Exception) -> TengrApiError:
     """What a ``requests`` failure means: no answer (and whether the server may have acted), or other."""
     if isinstance(exc, requests.ConnectTimeout):
@@ -529,11 +543,7 @@ class TengrHook(_TengrHookBase):
             answer = self._call(call, max_retries=0)
         except Exception:
             return ""
-        routes = answer.get("routes") if isinstance(answer, dict) else None
-        if not isinstance(routes, list):
-            return ""
-        text = " ".join(json.dumps(route) for route in routes)
-        offered = [version for version in API_VERSIONS if f"/{version}/" in text]
+        offered = versions_in_routes(answer)
         if not offered:
             return ""
         advice = (

@@ -11,7 +11,7 @@ from tengr_provider.exceptions import TengrArtworkFailedError
 from tengr_provider.hooks._wait import TRANSIENT_ERRORS, note_unknown_status
 from tengr_provider.hooks.tengr import TengrHook
 from tengr_provider.triggers.artwork import ArtworkWaitEvent
-from tengr_provider.triggers.deferral import REQUEUE_SETTLE, default_deferrable, defer_artwork_wait
+from tengr_provider.triggers.deferral import default_deferrable, defer_artwork_wait, requeue_settle
 from tengr_provider.version_compat import (
     AirflowRescheduleException,
     AirflowSensorTimeout,
@@ -80,20 +80,21 @@ class TengrArtworkSensor(BaseSensorOperator):
         """Poke (or reschedule) as usual, or poke once and defer the rest of the wait.
 
         In ``reschedule`` mode the next poke is never sooner than
-        :data:`~tengr_provider.triggers.deferral.REQUEUE_SETTLE` seconds away: Airflow's scheduler
+        :func:`~tengr_provider.triggers.deferral.requeue_settle` seconds away: Airflow's scheduler
         fails a task queued again before it read the report of the try that rescheduled it.
         """
         if not self.deferrable:
             try:
                 return super().execute(context)
             except AirflowRescheduleException as reschedule:
-                earliest = datetime.now(timezone.utc) + timedelta(seconds=REQUEUE_SETTLE)
+                settle = requeue_settle()
+                earliest = datetime.now(timezone.utc) + timedelta(seconds=settle)
                 if reschedule.reschedule_date >= earliest:
                     raise
                 self.log.info(
                     "Next poke in %g s, not %g s: a sensor rescheduled sooner can be failed by Airflow's "
                     "scheduler (see the troubleshooting page, 'state attribute is queued')",
-                    REQUEUE_SETTLE,
+                    settle,
                     self.poke_interval,
                 )
                 raise AirflowRescheduleException(earliest) from None  # type: ignore[no-untyped-call]

@@ -8,11 +8,13 @@ except the 504 of a synchronous call, which comes after the work is done.
 
 from __future__ import annotations
 
+import email.utils
 import hmac
 import json
 import logging
 import re
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -21,7 +23,6 @@ from urllib.parse import parse_qs, urlsplit
 
 from tengr_provider.api_paths import API_VERSIONS, PATHS
 from tengr_provider.models import (
-    LIST_LIMIT_MAX,
     NEGATIVE_PROMPT_WORD_LIMIT,
     PROMPT_WORD_LIMIT,
     UPSCALING_MAX_SOURCE_AREA,
@@ -34,7 +35,16 @@ from tengr_provider.models import (
 )
 from tengr_provider.testing.config import EmulatorConfig
 from tengr_provider.testing.faults import FaultPlan
-from tengr_provider.testing.images import CONTENT_TYPES, ENCODERS, ImageCache, pad_png, webp_available
+from tengr_provider.testing.images import CONTENT_TYPES, ImageCache, encode, pad_png, webp_available
+from tengr_provider.testing.pictures import (
+    Look,
+    Picture,
+    described_look,
+    drawable,
+    restyle_look,
+    sample_picture,
+    upscale_look,
+)
 from tengr_provider.testing.responses import (
     DROP,
     Response,
@@ -140,12 +150,21 @@ class EmulatorApp:
             "v2": {"upscaling": self._create_upscaling_v2, "style-dna": self._generate_style_dna_v2},
         }
         routes: list[Route[Handler]] = []
-        for version in API_VERSIONS:
-            paths = PATHS[version]
+        moved = config.moved_routes
+        #: Table paths a ``moved_route`` moved away from: no route serves them, not even the catch-all.
+        self._moved_away = frozenset(PATHS[version][call] for version, call in moved)  # type: ignore[index]
+        for version in config.versions:
+            paths = PATHS[version]  # type: ignore[index]
+            creates = {
+                "photo-pilot": self._create_photo_pilot,
+                "upscaling": asynchronous[version]["upscaling"],
+                "style-dna": asynchronous[version]["style-dna"],
+            }
             routes += [
-                Route(("POST",), paths["photo-pilot"], self._create_photo_pilot, api=True),
-                Route(("POST",), paths["upscaling"], asynchronous[version]["upscaling"], api=True),
-                Route(("POST",), paths["style-dna"], asynchronous[version]["style-dna"], api=True),
+                Route(("POST",), moved.get((version, call), paths[call]), handler, api=True)
+                for call, handler in creates.items()
+            ]
+            routes += [
                 Route(("GET",), paths["artworks"], self._list_artworks, api=True),
                 Route(("GET",), paths["artwork"], self._get_artwork, api=True),
                 Route(("POST",), paths["artwork-endpoint"], self._create_other_artwork, api=True),
@@ -191,7 +210,7 @@ class EmulatorApp:
             if fault is not None:
                 return fault
         if route is None:
-            return not_found(f"Cannot {request.method} {request.path}")
+            return self._no_route(request, params)
         if route.api:
             denied = self._authenticate(request)
             if denied is not None:
@@ -212,7 +231,11 @@ class EmulatorApp:
             return DROP
         retry_after = self._faults.throttle()
         if retry_after is not None:
-            headers = (("Retry-After", str(retry_after)),) if self._config.rate_limit_retry_after else ()
+            headers = (
+                (("Retry-After", _retry_after(retry_after, self._config.retry_after_format)),)
+                if self._config.rate_limit_retry_after
+                else ()
+            )
             return nest_error(429, "ThrottlerException: Too Many Requests", headers=headers)
         status = self._faults.server_error()
         if status is not None:
@@ -220,35 +243,39 @@ class EmulatorApp:
         return None
 
     def _authenticate(self, request: Request) -> Response | None:
-        """401 unless the request carries ``Authorization: Bearer <the configured key>``."""
+        """401 (``wrong_key_status``) unless the request carries ``Authorization: Bearer <the key>``."""
         scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
         token = token.strip()
         accepted = scheme.lower() == "bearer" and bool(token)
         if accepted and self._config.api_key is not None:
             accepted = hmac.compare_digest(token.encode(), self._config.api_key.encode())
-        return None if accepted else nest_error(401, "Unauthorized")
+        status = self._config.wrong_key_status
+        return None if accepted else nest_error(status, HTTPStatus(status).phrase)
 
     # -- API routes -----------------------------------------------------------------------------------
 
     def _create_photo_pilot(self, request: Request, params: Mapping[str, str]) -> Response:
         body = self._parse(PhotoPilotRequest, request)
-        size = photo_pilot_size(body, self._source_size(body.image_url, request))
+        source, picture = self._source(body.image_url, request)
+        size = photo_pilot_size(body, source, low=self._config.low_image_guidance)
         self._spend_credit()
         parameters = body.to_api()
         for field, limit in (("prompt", PROMPT_WORD_LIMIT), ("negativePrompt", NEGATIVE_PROMPT_WORD_LIMIT)):
             if field in parameters:  # the API keeps the first `limit` words
                 parameters[field] = " ".join(parameters[field].split()[:limit])
-        record = self._new_artwork("photo_pilot", parameters, self._faults.photo_pilot_outcome(), size)
-        return _accepted(record, request)
+        look = restyle_look(picture, body.prompt, self._config.seed)
+        record = self._new_artwork("photo_pilot", parameters, self._faults.photo_pilot_outcome(), size, look)
+        return self._accepted(record, request)
 
     def _create_upscaling(self, request: Request, params: Mapping[str, str]) -> Response:
         body = self._parse(UpscalingRequest, request)
         _refuse_webhook(body)
-        source = self._upscaling_source(body, request)
+        source, picture = self._upscaling_source(body, request)
         self._spend_credit()
         size = upscaled_size(source, body.scale_factor)
+        look = upscale_look(picture)
         record = self._new_artwork(
-            "upscaling", body.to_api(), self._faults.upscaling_outcome(), size, processing_seconds=0.0
+            "upscaling", body.to_api(), self._faults.upscaling_outcome(), size, look, processing_seconds=0.0
         )
         return self._after_synchronous_work(
             json_response(201, record.to_api(record.created, request.base_url))
@@ -257,7 +284,7 @@ class EmulatorApp:
     def _create_upscaling_v2(self, request: Request, params: Mapping[str, str]) -> Response:
         """V2: an ``upscaling_v2`` artwork that moves starting → processing → succeeded (202)."""
         body = self._parse(UpscalingRequest, request)
-        source = self._upscaling_source(body, request)
+        source, picture = self._upscaling_source(body, request)
         self._spend_credit()
         outcome = self._faults.upscaling_outcome()
         record = self._new_artwork(
@@ -265,11 +292,12 @@ class EmulatorApp:
             body.to_api(),
             ArtworkStatus.SUCCEEDED if outcome.is_success else outcome,
             upscaled_size(source, body.scale_factor),
+            upscale_look(picture),
         )
-        return _accepted(record, request)
+        return self._accepted(record, request)
 
-    def _upscaling_source(self, body: UpscalingRequest, request: Request) -> Size:
-        source = self._source_size(body.image_url, request)
+    def _upscaling_source(self, body: UpscalingRequest, request: Request) -> tuple[Size, Picture | None]:
+        source, picture = self._source(body.image_url, request)
         if source.area > UPSCALING_MAX_SOURCE_AREA:
             raise _RefusedError(
                 bad_request(
@@ -279,29 +307,39 @@ class EmulatorApp:
                     ]
                 )
             )
-        return source
+        return source, picture
 
     def _generate_style_dna(self, request: Request, params: Mapping[str, str]) -> Response:
         body = self._parse_style_dna(request)
         _refuse_webhook(body)
+        return self._after_synchronous_work(json_response(201, self._new_style_dna_image(body, request)))
+
+    def _new_style_dna_image(self, body: StyleDnaRequest, request: Request) -> dict[str, Any]:
+        """Spend a credit, store a finished style-dna image and count it; the answer that names it."""
         self._spend_credit()
-        record = self._store.add_style_dna(style_dna_size(body), body.extension)
-        answer = record.to_api(request.base_url)
-        self._stats.created(record.id, "style_dna", iso_timestamp(record.created))
-        return self._after_synchronous_work(json_response(201, answer))
+        look = described_look(body.description, "style-dna")
+        image = self._store.add_style_dna(style_dna_size(body), body.extension, look)
+        self._stats.created(image.id, "style_dna", iso_timestamp(image.created))
+        return image.to_api(request.base_url)
 
     def _generate_style_dna_v2(self, request: Request, params: Mapping[str, str]) -> Response:
-        """V2: a ``style_dna`` artwork (202) whose one result is the image; see docs/api-versions.md."""
+        """V2: a ``style_dna`` artwork (202) whose one result is the image; see docs/api-versions.md.
+
+        With ``style_dna_v2_answer="image"``, the finished image at once, as V1 answers (with 202).
+        """
         body = self._parse_style_dna(request)
+        if self._config.style_dna_v2_answer == "image":
+            return json_response(self._config.create_status, self._new_style_dna_image(body, request))
         self._spend_credit()
         record = self._new_artwork(
             "style_dna",
             body.to_api(),
             ArtworkStatus.SUCCEEDED,
             style_dna_size(body),
+            described_look(body.description, "style-dna"),
             result_format=body.extension,
         )
-        return _accepted(record, request)
+        return self._accepted(record, request)
 
     def _parse_style_dna(self, request: Request) -> StyleDnaRequest:
         body = self._parse(StyleDnaRequest, request)
@@ -318,6 +356,8 @@ class EmulatorApp:
 
         The emulator checks only that the body is a JSON object naming an http(s) ``imageUrl``.
         """
+        if request.path in self._moved_away:
+            return self._no_route(request, params)
         try:
             data = json.loads(request.body)
         except ValueError:
@@ -327,12 +367,12 @@ class EmulatorApp:
         image_url = data.get("imageUrl")
         if not isinstance(image_url, str) or not image_url.startswith(("http://", "https://")):
             return bad_request(["imageUrl must be an http(s) URL"])
-        source = self._source_size(image_url, request)
+        source, picture = self._source(image_url, request)
         self._spend_credit()
-        record = self._new_artwork(
-            params["endpoint"].replace("-", "_"), data, self._faults.photo_pilot_outcome(), source
-        )
-        return _accepted(record, request)
+        artwork_type = params["endpoint"].replace("-", "_")
+        look = Look(drawable(picture), caption=(params["endpoint"],))
+        record = self._new_artwork(artwork_type, data, self._faults.photo_pilot_outcome(), source, look)
+        return self._accepted(record, request)
 
     def _new_artwork(
         self,
@@ -340,13 +380,15 @@ class EmulatorApp:
         parameters: dict[str, Any],
         outcome: ArtworkStatus,
         size: Size,
+        look: Look,
         *,
         processing_seconds: float | None = None,
         result_format: str = RESULT_FORMAT,
     ) -> ArtworkRecord:
         """Store a new artwork and count its creation: every artwork route creates through here.
 
-        ``processing_seconds`` defaults to the emulator's configured processing time.
+        ``processing_seconds`` defaults to the emulator's configured processing time; ``look`` says
+        what its results show.
         """
         record = self._store.add_artwork(
             artwork_type,
@@ -355,9 +397,18 @@ class EmulatorApp:
             size,
             self._config.processing_seconds if processing_seconds is None else processing_seconds,
             result_format=result_format,
+            look=look,
         )
         self._stats.created(record.id, record.artwork_type, iso_timestamp(record.created))
         return record
+
+    def _accepted(self, record: ArtworkRecord, request: Request) -> Response:
+        """202 (``create_status``) with the new artwork: the API's answer to every asynchronous create."""
+        return json_response(self._config.create_status, record.to_api(record.created, request.base_url))
+
+    def _no_route(self, request: Request, params: Mapping[str, str]) -> Response:
+        """What a path no route serves answers, as NestJS does."""
+        return not_found(f"Cannot {request.method} {request.path}")
 
     def _root(self, request: Request, params: Mapping[str, str]) -> Response:
         """``GET /``: the API's metadata with its routes, as the Test button reads it."""
@@ -373,12 +424,14 @@ class EmulatorApp:
     def _list_artworks(self, request: Request, params: Mapping[str, str]) -> Response:
         problems: list[str] = []
         offset = _int_param(request.query, "offset", 0, 0, None, problems)
-        limit = _int_param(request.query, "limit", 10, 1, LIST_LIMIT_MAX, problems)
+        limit = _int_param(request.query, "limit", 10, 1, self._config.list_limit_max, problems)
         if problems:
             return bad_request(problems)
-        now = self._store.clock()
+        # A stale list shows each artwork as it was ``list_staleness`` seconds ago (a just-created one as
+        # ``starting``), while the artwork read tells the truth.
+        shown_at = self._store.clock() - self._config.list_staleness
         page = self._store.page(offset, limit)
-        return json_response(200, [record.to_api(now, request.base_url) for record in page])
+        return json_response(200, [record.to_api(shown_at, request.base_url) for record in page])
 
     # -- files, samples, stats ------------------------------------------------------------------------
 
@@ -386,8 +439,7 @@ class EmulatorApp:
         file = self._store.image_file(params["name"])
         if file is None:
             return not_found(f"File {params['name']} not found or expired")
-        encode = ENCODERS[file.image_format]
-        data = self._images.get(file.name, lambda: encode(file.size, file.name))
+        data = self._images.get(file.name, lambda: encode(file.picture, file.image_format))
         if file.image_format == "png":
             data = pad_png(data, self._config.file_padding_bytes)
         chunked = self._config.file_chunked
@@ -405,7 +457,8 @@ class EmulatorApp:
         if isinstance(size, list):
             return bad_request(size)
         key = f"{SAMPLES_PREFIX}{name}@{size}"
-        return Response(200, self._images.get(key, lambda: ENCODERS["png"](size, name)), CONTENT_TYPES["png"])
+        data = self._images.get(key, lambda: encode(sample_picture(name, size), "png"))
+        return Response(200, data, CONTENT_TYPES["png"])
 
     def _stats_route(self, request: Request, params: Mapping[str, str]) -> Response:
         return json_response(200, self._stats.snapshot(self._store.credits_remaining).to_api())
@@ -442,27 +495,27 @@ class EmulatorApp:
             return nest_error(504, "Gateway Timeout", "Gateway Timeout")
         return response
 
-    def _source_size(self, url: str, request: Request) -> Size:
-        """The size of a source image: known for this emulator's own images, assumed otherwise.
+    def _source(self, url: str, request: Request) -> tuple[Size, Picture | None]:
+        """The size of a source image, and its picture when it is one of this emulator's own images.
 
-        External URLs are never fetched (tests run offline); they count as 1024x1024. An own URL that
-        does not serve (expired, unknown, not finished) is refused as the API would refuse an image it
-        cannot download.
+        External URLs are never fetched (tests run offline); they count as 1024x1024, picture unknown.
+        An own URL that does not serve (expired, unknown, not finished) is refused as the API would
+        refuse an image it cannot download.
         """
         parts = urlsplit(url)
         own = parts.netloc in self._local_netlocs or parts.netloc == urlsplit(request.base_url).netloc
         if not own:
-            return DEFAULT_SIZE
-        size: Size | list[str] | None = None
-        if parts.path.startswith(SAMPLES_PREFIX) and _SAMPLE_NAME.fullmatch(
-            parts.path[len(SAMPLES_PREFIX) :]
-        ):
+            return DEFAULT_SIZE, None
+        picture: Picture | None = None
+        name = parts.path.rpartition("/")[2]
+        if parts.path.startswith(SAMPLES_PREFIX) and _SAMPLE_NAME.fullmatch(name):
             size = _sample_size(parse_qs(parts.query))
+            picture = sample_picture(name, size) if isinstance(size, Size) else None
         elif parts.path.startswith(FILES_PREFIX):
             file = self._store.image_file(parts.path[len(FILES_PREFIX) :])
-            size = file.size if file else None
-        if isinstance(size, Size):
-            return size
+            picture = file.picture if file else None
+        if picture is not None:
+            return picture.size, picture
         raise _RefusedError(
             bad_request([f"image_url (imageUrl): cannot download {url} (404 on this server)"])
         )
@@ -512,6 +565,10 @@ def _sample_size(query: Mapping[str, list[str]]) -> Size | list[str]:
     return problems or Size(width, height)
 
 
-def _accepted(record: ArtworkRecord, request: Request) -> Response:
-    """202 with the new artwork: the API's answer to every asynchronous create."""
-    return json_response(202, record.to_api(record.created, request.base_url))
+def _retry_after(seconds: int, form: str) -> str:
+    """``Retry-After`` for a wait of ``seconds``, written in ``form`` (``retry_after_format``)."""
+    if form == "http-date":
+        return email.utils.formatdate(time.time() + seconds, usegmt=True)
+    if form == "milliseconds":
+        return str(seconds * 1000)
+    return str(seconds)

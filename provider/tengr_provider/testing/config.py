@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import Any
+
+from tengr_provider.api_paths import API_VERSIONS
+from tengr_provider.models import LIST_LIMIT_MAX
 
 #: The key the emulator expects unless told otherwise; it is a public test value, not a secret.
 DEFAULT_API_KEY = "tengr-emulator-key"
@@ -15,6 +19,15 @@ DEFAULT_URL_TTL_SECONDS = 3600.0
 #: Orders ``GET /v1/artworks`` can list in: ``newest`` first (what the API does and the provider's
 #: status poller assumes), ``oldest`` first, or ``shuffled`` (a fresh seeded order on every call).
 LIST_ORDERS = ("newest", "oldest", "shuffled")
+#: How a 429's ``Retry-After`` is written: seconds (as the API's framework does), an HTTP date, or
+#: milliseconds (a form the provider would misread: the contradiction ``tengr-doctor`` reports).
+RETRY_AFTER_FORMATS = ("seconds", "http-date", "milliseconds")
+#: What V2's style-dna answers: an artwork to wait for (the provider's assumption) or the finished image.
+STYLE_DNA_V2_ANSWERS = ("artwork", "image")
+#: The statuses ``wrong_key_status`` may be: HTTP's client errors.
+_CLIENT_ERRORS = frozenset(status.value for status in HTTPStatus if 400 <= status.value <= 499)
+#: The create calls a ``moved_route`` may move.
+MOVABLE_CALLS = ("photo-pilot", "upscaling", "style-dna")
 
 
 def _setting(default: Any, help: str, **cli: Any) -> Any:
@@ -86,6 +99,34 @@ class EmulatorConfig:
     list_order: str = _setting(
         "newest", "order of the artworks list: newest (as the API), oldest or shuffled (seeded, every call)"
     )
+    list_staleness: float = _setting(
+        0.0, "seconds the artworks list lags: it shows each status as it was that long ago (a stale cache)"
+    )
+    # The settings below each contradict one assumption of tengr_provider.doctor.assumptions; the
+    # defaults are the assumptions.
+    list_limit_max: int = _setting(
+        LIST_LIMIT_MAX, "the largest limit the artworks list accepts; a larger one answers 400"
+    )
+    moved_route: str | None = _setting(
+        None,
+        "create calls served at other paths, version:call=/path[,...] (e.g. v2:photo-pilot=/photo-pilot); "
+        "their table paths answer 404",
+    )
+    create_status: int = _setting(202, "the status of an asynchronous create's answer (the API: 202)")
+    style_dna_v2_answer: str = _setting(
+        "artwork", "what V2's style-dna answers: artwork (to wait for) or image (the finished image, as V1)"
+    )
+    low_image_guidance: int = _setting(
+        1, "the imageGuidance value that is LOW, whose size fields decide a photo-pilot result's size"
+    )
+    past_artworks: int = _setting(
+        0, "finished artworks the account holds at start, one per day back (those past retention are gone)"
+    )
+    wrong_key_status: int = _setting(401, "the status a missing or wrong key answers (the API: 401)")
+    retry_after_format: str = _setting(
+        "seconds", "how a 429's Retry-After is written: seconds, http-date or milliseconds"
+    )
+    served_versions: str = _setting("v1,v2", "the API versions served, comma-separated; others answer 404")
 
     def __post_init__(self) -> None:
         problems = [*self._share_problems(), *self._amount_problems()]
@@ -121,7 +162,7 @@ class EmulatorConfig:
             problems.append(f"port: must be between 0 and 65535, got {self.port}")
         if self.api_key is not None and not self.api_key.strip():
             problems.append("api_key: must not be empty (use None to accept any key)")
-        for name in ("processing_seconds", "latency"):
+        for name in ("processing_seconds", "latency", "list_staleness"):
             if getattr(self, name) < 0:
                 problems.append(f"{name}: must be >= 0, got {getattr(self, name)}")
         for name in ("retention_seconds", "url_ttl_seconds"):
@@ -139,7 +180,60 @@ class EmulatorConfig:
             problems.append(f"list_order: must be one of {', '.join(LIST_ORDERS)}, got {self.list_order!r}")
         if self.file_padding_bytes < 0:
             problems.append(f"file_padding_bytes: must be >= 0, got {self.file_padding_bytes}")
+        return problems + self._contradiction_problems()
+
+    def _contradiction_problems(self) -> list[str]:
+        problems = []
+        if not 1 <= self.list_limit_max <= LIST_LIMIT_MAX:
+            limit = self.list_limit_max
+            problems.append(f"list_limit_max: must be between 1 and {LIST_LIMIT_MAX}, got {limit}")
+        if not 200 <= self.create_status <= 299:
+            problems.append(f"create_status: must be a 2xx status, got {self.create_status}")
+        if self.wrong_key_status not in _CLIENT_ERRORS:
+            problems.append(f"wrong_key_status: must be a 4xx status, got {self.wrong_key_status}")
+        if self.low_image_guidance not in (1, 2, 3):
+            problems.append(f"low_image_guidance: must be 1, 2 or 3, got {self.low_image_guidance}")
+        if self.past_artworks < 0:
+            problems.append(f"past_artworks: must be >= 0, got {self.past_artworks}")
+        for name, value, allowed in (
+            ("style_dna_v2_answer", self.style_dna_v2_answer, STYLE_DNA_V2_ANSWERS),
+            ("retry_after_format", self.retry_after_format, RETRY_AFTER_FORMATS),
+        ):
+            if value not in allowed:
+                problems.append(f"{name}: must be one of {', '.join(allowed)}, got {value!r}")
+        versions = self.versions
+        if not versions or not set(versions) <= set(API_VERSIONS):
+            problems.append(
+                f"served_versions: must name some of {', '.join(API_VERSIONS)}, got {self.served_versions!r}"
+            )
+        try:
+            self.moved_routes  # noqa: B018 - parsed for its errors
+        except ValueError as error:
+            problems.append(f"moved_route: {error}")
         return problems
+
+    @property
+    def versions(self) -> tuple[str, ...]:
+        """The API versions served, from ``served_versions``."""
+        return tuple(part.strip() for part in self.served_versions.split(",") if part.strip())
+
+    @property
+    def moved_routes(self) -> dict[tuple[str, str], str]:
+        """``moved_route`` read: ``{(version, call): path}``.
+
+        :raises ValueError: an entry that is not ``version:call=/path`` of a known version and create call.
+        """
+        moved: dict[tuple[str, str], str] = {}
+        for entry in filter(None, (part.strip() for part in (self.moved_route or "").split(","))):
+            where, _, path = entry.partition("=")
+            version, _, call = where.partition(":")
+            if version not in API_VERSIONS or call not in MOVABLE_CALLS or not path.startswith("/"):
+                raise ValueError(
+                    f"expected version:call=/path with a version of {', '.join(API_VERSIONS)} and a call of "
+                    f"{', '.join(MOVABLE_CALLS)}, got {entry!r}"
+                )
+            moved[(version, call)] = path
+        return moved
 
     @property
     def effective_latency_rate(self) -> float:

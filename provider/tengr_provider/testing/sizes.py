@@ -54,7 +54,7 @@ HIGH_RESOLUTION_SIZES: dict[str, Size] = {
 }
 
 
-def photo_pilot_size(request: PhotoPilotRequest, source: Size) -> Size:
+def photo_pilot_size(request: PhotoPilotRequest, source: Size, low: int = ImageGuidance.LOW) -> Size:
     """Size of a photo-pilot result.
 
     Size fields count only with LOW image guidance (the API's rule); otherwise, or when none is
@@ -62,8 +62,10 @@ def photo_pilot_size(request: PhotoPilotRequest, source: Size) -> Size:
 
     :param request: the validated request.
     :param source: the source image's size (known for emulator URLs, else :data:`DEFAULT_SIZE`).
+    :param low: the ``imageGuidance`` value that is LOW (1, as the provider assumes, unless the
+        emulator's ``low_image_guidance`` contradicts it).
     """
-    if request.image_guidance is not ImageGuidance.LOW:
+    if int(request.image_guidance) != low:
         return source
     if request.width is not None and request.height is not None:
         return Size(request.width, request.height)

@@ -18,6 +18,7 @@ from typing import Any
 
 from tengr_provider.models import ArtworkStatus
 from tengr_provider.testing.config import EmulatorConfig
+from tengr_provider.testing.pictures import PLAIN, Look, Picture
 from tengr_provider.testing.sizes import Size
 
 #: Share of the processing time an artwork spends ``starting`` before it is ``processing``.
@@ -40,16 +41,21 @@ def iso_timestamp(epoch: float) -> str:
 
 @dataclass(frozen=True)
 class ImageFile:
-    """A result image the files route can serve: what to encode and how.
+    """A result image the files route can serve: what to draw and how to encode it.
 
-    :param name: the file name in the URL, which also seeds the image's colours.
-    :param size: pixel size.
+    :param name: the file name in the URL.
+    :param picture: what it shows (its size included).
     :param image_format: ``png`` or ``webp``.
     """
 
     name: str
-    size: Size
+    picture: Picture
     image_format: str
+
+    @property
+    def size(self) -> Size:
+        """Pixel size."""
+        return self.picture.size
 
 
 @dataclass(frozen=True)
@@ -61,6 +67,7 @@ class ArtworkRecord:
     :param in_flight_status: reported instead of ``starting``/``processing`` until the end (a status
         the API might add), or ``None``.
     :param result_format: ``png``, or style-dna's requested format.
+    :param look: what its results show (drawn from its source, tinted, captioned).
     """
 
     id: str
@@ -73,6 +80,7 @@ class ArtworkRecord:
     processing_seconds: float
     in_flight_status: str | None = None
     result_format: str = RESULT_FORMAT
+    look: Look = PLAIN
 
     def status_at(self, now: float) -> ArtworkStatus:
         """``starting`` for the first fifth of the processing time, ``processing`` until it ends."""
@@ -87,9 +95,9 @@ class ArtworkRecord:
 
     def result_files(self) -> list[ImageFile]:
         """The files a successful artwork serves, ``<id>_<n>.png`` with n from 0."""
+        names = [f"{self.id}_{index}.{self.result_format}" for index in range(self.result_count)]
         return [
-            ImageFile(f"{self.id}_{index}.{self.result_format}", self.size, self.result_format)
-            for index in range(self.result_count)
+            ImageFile(name, self.look.picture(self.size, name, self.id), self.result_format) for name in names
         ]
 
     def to_api(self, now: float, base_url: str) -> dict[str, Any]:
@@ -143,6 +151,17 @@ class ArtworkStore:
         self._style_dna: dict[str, StyleDnaRecord] = {}
         self._credits = config.credits
         self._list_rng = random.Random(config.seed)
+        # The account's history (``past_artworks``): one finished artwork a day back, oldest first.
+        now = self.clock()
+        for days in range(config.past_artworks, 0, -1):
+            self.add_artwork(
+                "photo_pilot",
+                {"prompt": f"an artwork of {days} days ago"},
+                ArtworkStatus.SUCCEEDED,
+                Size(1024, 1024),
+                processing_seconds=1.0,
+                created=now - days * 86400,
+            )
 
     @property
     def credits_remaining(self) -> int | None:
@@ -169,30 +188,37 @@ class ArtworkStore:
         size: Size,
         processing_seconds: float,
         result_format: str = RESULT_FORMAT,
+        created: float | None = None,
+        look: Look = PLAIN,
     ) -> ArtworkRecord:
-        """Create an artwork that reaches ``outcome`` after ``processing_seconds``."""
+        """Create an artwork that reaches ``outcome`` after ``processing_seconds``.
+
+        :param created: its creation time, now unless given (the account's history is older).
+        """
         record = ArtworkRecord(
             id=str(uuid.uuid4()),
             artwork_type=artwork_type,
             parameters=parameters,
-            created=self.clock(),
+            created=self.clock() if created is None else created,
             outcome=outcome,
             size=size,
             result_count=self._config.results_per_artwork if artwork_type == "photo_pilot" else 1,
             processing_seconds=processing_seconds,
             in_flight_status=self._config.unknown_status if processing_seconds > 0 else None,
             result_format=result_format,
+            look=look,
         )
         with self._lock:
             self._forget_old(record.created)
             self._artworks[record.id] = record
         return record
 
-    def add_style_dna(self, size: Size, image_format: str) -> StyleDnaRecord:
+    def add_style_dna(self, size: Size, image_format: str, look: Look = PLAIN) -> StyleDnaRecord:
         """Create a style-dna image whose URL serves for ``url_ttl_seconds``."""
         image_id = uuid.uuid4().hex
         now = self.clock()
-        file = ImageFile(f"{image_id}.{image_format}", size, image_format)
+        name = f"{image_id}.{image_format}"
+        file = ImageFile(name, look.picture(size, name, image_id), image_format)
         record = StyleDnaRecord(image_id, now, now + self._config.url_ttl_seconds, file)
         with self._lock:
             self._forget_old(now)

@@ -16,16 +16,27 @@ How a round goes:
    correctly whatever the list's order; when the order is not the assumed one this costs one call per
    id, as polling each id would.
 
+The list is not trusted blindly (``tengr-doctor``'s ``list-fresh`` assumption): before the list, each
+round reads :data:`SPOT_CHECKS` waits by id — those whose listed status has not moved for
+:data:`STUCK_ROUNDS` rounds first, then a random pick — and a wait read by id needs no list. When the
+list that follows shows such a wait less far along than its read (in flight, while the read said it
+ended), the list lags: the poller says so once in the log and reads every wait by id for the next
+:data:`DISTRUST_ROUNDS` rounds. A stale list then costs a few intervals per wait, never a hang; a
+truthful one costs :data:`SPOT_CHECKS` reads per round, whatever the number of waits. With no more
+waits than that, they are all read by id and the list is not read at all.
+
 A 429, 5xx or connection failure that outlasts the hook's retries ends the round for everyone, and the
 next round comes later (doubling up to :data:`MAX_BACKOFF_FACTOR` intervals): backoff applies to the
-poller as a whole, not to each wait. Any other failure of one id's read ends that id's wait only
-(a 404, say); a list answer we cannot read falls back to the per-id reads. A status the poller does not
+poller as a whole, not to each wait. A 401 or 403 on the list ends every wait. Any other failure of one
+id's read ends that id's wait only (a 404, say); a list answer we cannot read, or one that refuses the
+page (a 400 for a limit it does not take, a 404), falls back to the per-id reads. A status the poller does not
 know is "still in flight". The poller stops, and closes its hook, when nobody waits.
 """
 
 from __future__ import annotations
 
 import asyncio
+import heapq
 import math
 import random
 import weakref
@@ -49,6 +60,15 @@ FALLBACK_CONCURRENCY = 8
 #: this range, so that waits deferred at once, or the pollers of several triggerers, do not poll in
 #: lockstep bursts.
 POLL_SPREAD = (0.9, 1.1)
+#: Waits read by id each round before the list, the ones stuck longest first: the spot checks that
+#: show a list lagging behind the artwork reads.
+SPOT_CHECKS = 2
+#: Rounds a wait's listed status may stay the same (and unread by id) before it is spot-checked first.
+STUCK_ROUNDS = 5
+#: Rounds every wait is read by id after a spot check caught the list lagging.
+DISTRUST_ROUNDS = 10
+#: List answers that end every wait: the key may not read the account.
+_LIST_FATAL = frozenset({401, 403})
 #: Waits one loop iteration resolves at most. A round that sees thousands of artworks finish hands
 #: their triggers back to the loop in slices, yielding between them: 10,000 triggers resuming in one
 #: iteration held every other coroutine of the triggerer for about 1.5 s.
@@ -111,6 +131,13 @@ class StatusPoller:
         self._failures = 0
         #: Calls made, by kind (``list``, ``get``), for benchmarks and tests.
         self.calls: dict[str, int] = {"list": 0, "get": 0}
+        self._rounds = 0
+        #: Each wait's last listed status and the round it last moved (or was read by id).
+        self._listed: dict[str, tuple[str, int]] = {}
+        #: Every wait is read by id up to and including this round (the list was caught lagging).
+        self._distrust_until = 0
+        self._lag_reported = False
+        self._list_refused = False
 
     @property
     def waiting(self) -> int:
@@ -136,6 +163,7 @@ class StatusPoller:
                 self._waits[artwork_id] = kept
             else:
                 self._waits.pop(artwork_id, None)
+                self._listed.pop(artwork_id, None)
         if not future.done():
             future.cancel()
         if not self._waits and self._task is not None and not self._stopping:
@@ -180,7 +208,9 @@ class StatusPoller:
             await self._hook.close()
 
     async def _round(self) -> None:
-        unseen = set(self._waits)
+        self._rounds += 1
+        reads = await self._read_one_by_one(self._spot_checks())
+        unseen = {artwork_id for artwork_id in self._waits if artwork_id not in reads}
         budget = page_budget(len(unseen))
         offset = 0
         for _ in range(budget):
@@ -190,19 +220,79 @@ class StatusPoller:
             try:
                 page = await self._hook.list_artworks(offset, PAGE_LIMIT)
             except TengrApiError as exc:
-                if isinstance(exc, TRANSIENT_ERRORS) or exc.status_code is not None:
-                    raise  # transient: the whole round backs off; 4xx: fails every wait below
-                self._log.warning("tengr.ai status poller: list unreadable (%s); reading ids one by one", exc)
+                if isinstance(exc, TRANSIENT_ERRORS) or exc.status_code in _LIST_FATAL:
+                    raise  # transient: the whole round backs off; 401/403: fails every wait below
+                # An answer we cannot read, or a list that refuses this page (a smaller limit, no such
+                # route): the waits are read by id instead, as when the list does not show them.
+                log = self._log.debug if self._list_refused else self._log.warning
+                self._list_refused = True
+                log("tengr.ai status poller: list unusable (%s); reading ids one by one", exc)
                 break
-            seen = [artwork for artwork in page if artwork.id in unseen]
+            self._check_against_reads(page, reads)
+            # A final status on the list can be trusted (a lagging list is late, never early): it ends
+            # a wait read in flight by id this round too.
+            seen = [
+                artwork
+                for artwork in page
+                if artwork.id in unseen or (artwork.id in reads and artwork.status.is_terminal)
+            ]
             unseen.difference_update(artwork.id for artwork in seen)
+            self._note_listed(seen)
             await self._resolve_in_slices(seen)
             if len(page) < PAGE_LIMIT:
                 break
             offset += PAGE_LIMIT
         await self._read_one_by_one([artwork_id for artwork_id in unseen if artwork_id in self._waits])
 
-    async def _read_one_by_one(self, artwork_ids: list[str]) -> None:
+    def _spot_checks(self) -> list[str]:
+        """The waits to read by id before the list: all of them while the list is distrusted or the
+        waits are few; else the :data:`SPOT_CHECKS` stuck longest, topped up at random."""
+        if self._rounds <= self._distrust_until or len(self._waits) <= SPOT_CHECKS:
+            return list(self._waits)
+        stuck_since = self._rounds - STUCK_ROUNDS
+        stuck = [i for i, (_, since) in self._listed.items() if since <= stuck_since and i in self._waits]
+        picks = heapq.nsmallest(SPOT_CHECKS, stuck, key=lambda artwork_id: self._listed[artwork_id][1])
+        if len(picks) < SPOT_CHECKS:
+            chosen = set(picks)
+            others = [artwork_id for artwork_id in self._waits if artwork_id not in chosen]
+            picks += random.sample(others, min(SPOT_CHECKS - len(picks), len(others)))
+        for artwork_id in picks:
+            if artwork_id in self._listed:
+                self._listed[artwork_id] = (self._listed[artwork_id][0], self._rounds)
+        return picks
+
+    def _note_listed(self, artworks: list[Artwork]) -> None:
+        """Remember each listed status, and the round it last moved."""
+        for artwork in artworks:
+            if artwork.status.is_terminal:
+                continue
+            status, since = self._listed.get(artwork.id, ("", self._rounds))
+            moved = status != artwork.status.value
+            self._listed[artwork.id] = (artwork.status.value, self._rounds if moved else since)
+
+    def _check_against_reads(self, page: list[Artwork], reads: dict[str, Artwork]) -> None:
+        """Distrust the list when it shows in flight an artwork read as ended just before it."""
+        for artwork in page:
+            read = reads.get(artwork.id)
+            if read is None or not read.status.is_terminal or artwork.status.is_terminal:
+                continue
+            self._distrust_until = self._rounds + DISTRUST_ROUNDS
+            log = self._log.debug if self._lag_reported else self._log.warning
+            self._lag_reported = True
+            log(
+                "tengr.ai status poller (%s): the artworks list shows artwork %s %s, but reading it by id "
+                "said %s: the list lags behind; reading every wait by id for the next %d rounds",
+                self.key.conn_id,
+                artwork.id,
+                artwork.status.value,
+                read.status.value,
+                DISTRUST_ROUNDS,
+            )
+            return
+
+    async def _read_one_by_one(self, artwork_ids: list[str]) -> dict[str, Artwork]:
+        """Read each id (:data:`FALLBACK_CONCURRENCY` at a time) and resolve its waits; the reads."""
+        reads: dict[str, Artwork] = {}
         for start in range(0, len(artwork_ids), FALLBACK_CONCURRENCY):
             chunk = artwork_ids[start : start + FALLBACK_CONCURRENCY]
             self.calls["get"] += len(chunk)
@@ -212,6 +302,7 @@ class StatusPoller:
             transient: BaseException | None = None
             for artwork_id, result in zip(chunk, results, strict=True):
                 if isinstance(result, Artwork):
+                    reads[artwork_id] = result
                     self._resolve(result)
                 elif isinstance(result, TRANSIENT_ERRORS):
                     transient = result
@@ -221,11 +312,12 @@ class StatusPoller:
                     raise result
             if transient is not None:
                 raise transient
+        return reads
 
     async def _resolve_in_slices(self, artworks: list[Artwork]) -> None:
         for start in range(0, len(artworks), RESOLVE_SLICE):
-            if start:
-                await asyncio.sleep(0)  # let the triggers resolved so far run before the next slice
+            # Let the triggers resolved so far (by an earlier slice, or a spot check) run first.
+            await asyncio.sleep(0)
             for artwork in artworks[start : start + RESOLVE_SLICE]:
                 self._resolve(artwork)
 
@@ -235,8 +327,10 @@ class StatusPoller:
                 reg.done.set_result(artwork)
         if artwork.status.is_terminal:
             self._waits.pop(artwork.id, None)
+            self._listed.pop(artwork.id, None)
 
     def _fail(self, artwork_id: str, exc: Exception) -> None:
+        self._listed.pop(artwork_id, None)
         for reg in self._waits.pop(artwork_id, []):
             if not reg.done.done():
                 reg.done.set_exception(exc)

@@ -58,9 +58,10 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": ["tengr_provider.triggers.artwork", "tengr_provider.triggers.batch"],
             }
         ],
-        # Every class of tengr_provider.links.RESULT_LINKS (a unit test compares the two).
+        # Every class of tengr_provider.links.RESULT_LINKS and BATCH_LINKS (a unit test compares them).
         "extra-links": [
-            f"tengr_provider.links.TengrResultImage{suffix}Link" for suffix in ("", "2", "3", "4")
+            *(f"tengr_provider.links.TengrResultImage{suffix}Link" for suffix in ("", "2", "3", "4")),
+            "tengr_provider.links.TengrContactSheetLink",
         ],
         # ``@task.<name>``; Airflow reads "class-name" (its schema's "path" is not what the code uses).
         "task-decorators": [

@@ -260,7 +260,7 @@ def test_the_decorated_function_returns_the_items_or_their_file(
         task.tengr_batch(endpoint="photo-pilot", output_path="file:///tmp/x", requests=[])
 
 
-@pytest.mark.tengr_emulator(processing_seconds=0.2, rate_limit=30)
+@pytest.mark.tengr_emulator(processing_seconds=0.2, rate_limit=20)
 def test_a_try_left_running_by_a_lost_worker_stops_when_the_retry_takes_over(
     tengr_emulator: TengrEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -274,24 +274,24 @@ def test_a_try_left_running_by_a_lost_worker_stops_when_the_retry_takes_over(
         "AIRFLOW_CONN_TENGR_DEFAULT",
         json.dumps({**json.loads(tengr_emulator.connection_json), "extra": {"timeout": 2}}),
     )
-    items = [photo(n) for n in range(300)]
+    items = [photo(n) for n in range(120)]
     earlier: list[BaseException] = []
 
     def orphan() -> None:
         try:
-            run_batch(tmp_path, items, max_in_flight=300)
+            run_batch(tmp_path, items, max_in_flight=120)
         except BaseException as error:
             earlier.append(error)
 
     thread = threading.Thread(target=orphan)
-    thread.start()  # R=30: its 300 creates take about 10 s, the retry takes over within 2
+    thread.start()  # R=20: its 120 creates take about 6 s; the retry takes over within 2
     wait = 0.0
-    while creates(tengr_emulator) < 60 and wait < 30:
+    while creates(tengr_emulator) < 30 and wait < 30:
         threading.Event().wait(0.05)
         wait += 0.05
-    summary = run_batch(tmp_path, items, max_in_flight=300)  # the retry, while the earlier try runs
+    summary = run_batch(tmp_path, items, max_in_flight=120)  # the retry, while the earlier try runs
     thread.join(60)
 
     assert [type(error) for error in earlier] == [BatchSupersededError]
-    assert summary["counts"]["succeeded"] == 300
-    assert tengr_emulator.stats().artworks_created == 300  # nothing paid twice
+    assert summary["counts"]["succeeded"] == 120
+    assert tengr_emulator.stats().artworks_created == 120  # nothing paid twice

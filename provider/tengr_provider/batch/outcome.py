@@ -71,7 +71,7 @@ ON_RETRY: dict[Outcome, Retry] = {
 }
 
 
-@dataclass
+@dataclass(slots=True)
 class ItemState:
     """What the ledger knows of one item; replayed from its records (see :mod:`.ledger`).
 

@@ -74,6 +74,20 @@ class BatchSettings:
     items: int
 
 
+@dataclass(frozen=True, slots=True)
+class _ToStore:
+    """What storing one item needs: its images' URLs and the name they are stored under.
+
+    :param numbered: ``<stem>_<n>.<ext>`` per image (an artwork's id); else one file ``<stem>.<ext>``
+        (style-dna's name derived from its request).
+    """
+
+    index: int
+    urls: tuple[str, ...]
+    stem: str
+    numbered: bool
+
+
 class BatchAbortedError(Exception):
     """No create can succeed (the key is refused, the route is missing): the batch stops, ledger written."""
 
@@ -128,7 +142,10 @@ class BatchRun:
         self._durations: deque[float] = deque(maxlen=MEDIAN_OF)
         self.reconciling: dict[int, float] = {}
         self.recreate: list[int] = []
-        self.copying: dict[Future[list[str]], tuple[int, Artwork | StyleDnaImage]] = {}
+        #: Copies handed to the pool (a few per copy thread), and the rest, waiting as slim records: a
+        #: backlog of thousands holds URLs, not artworks.
+        self.copying: dict[Future[list[str]], _ToStore] = {}
+        self._to_store: deque[_ToStore] = deque()
         self._pending: Iterator[Item] | None = None
         self._exhausted = False
         self._last_round = 0.0
@@ -225,6 +242,7 @@ class BatchRun:
             and not self.recreate
             and not self.in_flight
             and not self.copying
+            and not self._to_store
             and not self.reconciling
         )
 
@@ -238,7 +256,7 @@ class BatchRun:
         self.progress.tick(
             created=self.created,
             in_flight=len(self.in_flight),
-            succeeded=stored + len(self.copying),
+            succeeded=stored + len(self.copying) + len(self._to_store),
             failed=self._ended_count() - stored,
             stored=stored,
             force=force,
@@ -484,9 +502,26 @@ class BatchRun:
     # -- storing --------------------------------------------------------------------------------------
 
     def _copy(self, index: int, made: Artwork | StyleDnaImage) -> None:
-        self.copying[self._copies.submit(self._copy_one, index, made)] = (index, made)
+        """Queue the storing of what item ``index`` made (an artwork, or V1 style-dna's image)."""
+        if isinstance(made, StyleDnaImage):
+            self._to_store.append(_ToStore(index, (made.image_url,), self._stems[index], numbered=False))
+        elif self._style_dna:  # V2: the image is the artwork's first result, named after the request
+            try:
+                image_url = StyleDnaImage.from_artwork(made).image_url
+            except ValueError as error:
+                self._record(records.ended(index, Outcome.STORE_FAILED, error=str(error)))
+                return
+            self._to_store.append(_ToStore(index, (image_url,), self._stems[index], numbered=False))
+        else:
+            self._to_store.append(_ToStore(index, tuple(made.results), made.id, numbered=True))
+        self._feed_copies()
 
-    def _copy_one(self, index: int, made: Artwork | StyleDnaImage) -> list[str]:
+    def _feed_copies(self) -> None:
+        while self._to_store and len(self.copying) < 2 * self.settings.copy_concurrency:
+            job = self._to_store.popleft()
+            self.copying[self._copies.submit(self._copy_one, job)] = job
+
+    def _copy_one(self, job: _ToStore) -> list[str]:
         copier: ResultCopier | None = getattr(self._local, "copier", None)
         if copier is None:
             copier = self._local.copier = ResultCopier(
@@ -494,26 +529,25 @@ class BatchRun:
             )
             with self._resources_lock:
                 self._copiers.append(copier)
-        if isinstance(made, StyleDnaImage):
-            return [copier.copy(made.image_url, self._stems[index])]
-        if self._style_dna:
-            return [copier.copy(StyleDnaImage.from_artwork(made).image_url, self._stems[index])]
-        return copier.copy_all(made.results, made.id)
+        if job.numbered:
+            return copier.copy_all(job.urls, job.stem)
+        return [copier.copy(job.urls[0], job.stem)]
 
     def _collect_copies(self, *, block: bool, until_empty: bool = False) -> None:
         while self.copying:
             done, _ = wait(list(self.copying), timeout=None if block else 0, return_when=FIRST_COMPLETED)
             for future in done:
-                index, made = self.copying.pop(future)
-                results = [made.image_url] if isinstance(made, StyleDnaImage) else made.results
+                job = self.copying.pop(future)
+                results = list(job.urls)
                 try:
                     files = future.result()
                 except Exception as error:  # any failure to store is this item's, not the batch's
                     self._record(
-                        records.ended(index, Outcome.STORE_FAILED, results=results, error=str(error))
+                        records.ended(job.index, Outcome.STORE_FAILED, results=results, error=str(error))
                     )
                 else:
-                    self._record(records.ended(index, Outcome.SUCCEEDED, files=files, results=results))
+                    self._record(records.ended(job.index, Outcome.SUCCEEDED, files=files, results=results))
+            self._feed_copies()
             if not until_empty:
                 break
         if time.monotonic() - self._last_flush >= FLUSH_EVERY:

@@ -22,6 +22,7 @@ from tengr_provider.batch.outcome import Counts, FailurePolicy
 from tengr_provider.batch.report import BatchReport
 from tengr_provider.exceptions import TengrBatchCostError, TengrBatchInputChangedError, TengrBatchPartialError
 from tengr_provider.hooks.tengr import TengrHook
+from tengr_provider.links import BATCH_LINKS, CONTACT_SHEET_XCOM_KEY, browsable
 from tengr_provider.operators._batch_run import BatchRun, BatchSettings, to_create
 from tengr_provider.storage import DEFAULT_MAX_IMAGE_BYTES, check_destination
 from tengr_provider.triggers import deferral
@@ -89,6 +90,7 @@ class TengrBatchOperator(BaseOperator):
         "output_path",
     )
     template_fields_renderers = {"requests": "json"}
+    operator_extra_links = tuple(link() for link in BATCH_LINKS)
 
     def __init__(
         self,
@@ -301,7 +303,7 @@ class TengrBatchOperator(BaseOperator):
         removed = report.remove_partials(run.states)
         if removed:
             self.log.warning("tengr.ai batch: removed %d temporary files left by an interrupted try", removed)
-        summary = {
+        summary: dict[str, Any] = {
             "manifest": str(report.manifest),
             "contact_sheet": str(report.contact_sheet),
             "output_path": str(report.output_path),
@@ -316,6 +318,8 @@ class TengrBatchOperator(BaseOperator):
             report.contact_sheet,
         )
         context["ti"].xcom_push(key=SUMMARY_XCOM_KEY, value=summary)
+        if browsable(str(report.contact_sheet)):
+            context["ti"].xcom_push(key=CONTACT_SHEET_XCOM_KEY, value=str(report.contact_sheet))
         self._point_state_store(context, run.ledger, head, counts)
         self._summary = summary  # for get_openlineage_facets_on_complete, which has no XCom access
         if self.outlets:

@@ -142,10 +142,8 @@ class BatchRun:
         self._durations: deque[float] = deque(maxlen=MEDIAN_OF)
         self.reconciling: dict[int, float] = {}
         self.recreate: list[int] = []
-        #: Copies handed to the pool (a few per copy thread), and the rest, waiting as slim records: a
-        #: backlog of thousands holds URLs, not artworks.
+        #: Copies handed to the pool, as slim records: a backlog of thousands holds URLs, not artworks.
         self.copying: dict[Future[list[str]], _ToStore] = {}
-        self._to_store: deque[_ToStore] = deque()
         self._pending: Iterator[Item] | None = None
         self._exhausted = False
         self._last_round = 0.0
@@ -242,7 +240,6 @@ class BatchRun:
             and not self.recreate
             and not self.in_flight
             and not self.copying
-            and not self._to_store
             and not self.reconciling
         )
 
@@ -256,7 +253,7 @@ class BatchRun:
         self.progress.tick(
             created=self.created,
             in_flight=len(self.in_flight),
-            succeeded=stored + len(self.copying) + len(self._to_store),
+            succeeded=stored + len(self.copying),
             failed=self._ended_count() - stored,
             stored=stored,
             force=force,
@@ -504,22 +501,17 @@ class BatchRun:
     def _copy(self, index: int, made: Artwork | StyleDnaImage) -> None:
         """Queue the storing of what item ``index`` made (an artwork, or V1 style-dna's image)."""
         if isinstance(made, StyleDnaImage):
-            self._to_store.append(_ToStore(index, (made.image_url,), self._stems[index], numbered=False))
+            job = _ToStore(index, (made.image_url,), self._stems[index], numbered=False)
         elif self._style_dna:  # V2: the image is the artwork's first result, named after the request
             try:
                 image_url = StyleDnaImage.from_artwork(made).image_url
             except ValueError as error:
                 self._record(records.ended(index, Outcome.STORE_FAILED, error=str(error)))
                 return
-            self._to_store.append(_ToStore(index, (image_url,), self._stems[index], numbered=False))
+            job = _ToStore(index, (image_url,), self._stems[index], numbered=False)
         else:
-            self._to_store.append(_ToStore(index, tuple(made.results), made.id, numbered=True))
-        self._feed_copies()
-
-    def _feed_copies(self) -> None:
-        while self._to_store and len(self.copying) < 2 * self.settings.copy_concurrency:
-            job = self._to_store.popleft()
-            self.copying[self._copies.submit(self._copy_one, job)] = job
+            job = _ToStore(index, tuple(made.results), made.id, numbered=True)
+        self.copying[self._copies.submit(self._copy_one, job)] = job
 
     def _copy_one(self, job: _ToStore) -> list[str]:
         copier: ResultCopier | None = getattr(self._local, "copier", None)
@@ -547,7 +539,6 @@ class BatchRun:
                     )
                 else:
                     self._record(records.ended(job.index, Outcome.SUCCEEDED, files=files, results=results))
-            self._feed_copies()
             if not until_empty:
                 break
         if time.monotonic() - self._last_flush >= FLUSH_EVERY:

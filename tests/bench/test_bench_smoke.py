@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 from tests.helpers import REPO
 
-#: The module's fixture runs every benchmark once (about 80 s alone, 200 s on a loaded 2-core machine):
-#: its first test gets a longer ceiling than the suite's 300 s.
+#: The module's fixture runs every benchmark once (about 240 s on a 2-core machine since the deferrals'
+#: 15-s settle, batch_rate_limit's 133 s of it): its first test gets a longer ceiling than the suite's.
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
 
-SMOKE_TIMEOUT = 240
+SMOKE_TIMEOUT = 360
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +28,7 @@ def smoke(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """Every benchmark's JSON line from one smoke run of ``bench.run_all``."""
     out = tmp_path_factory.mktemp("bench") / "results.json"
     run = subprocess.run(
-        [sys.executable, "-m", "bench.run_all", "--smoke", "--timeout", "120", "--json-out", str(out)],
+        [sys.executable, "-m", "bench.run_all", "--smoke", "--timeout", "200", "--json-out", str(out)],
         cwd=REPO,
         capture_output=True,
         text=True,

@@ -72,7 +72,9 @@ def lose_worker(deployment: Deployment, name: str) -> None:
 
 
 def ledger_segments(deployment: Deployment, run_id: str) -> int:
-    return sum("/log/" in key for key in deployment.s3_keys(f"one-task/{run_id}/_tengr_batch/"))
+    """Ledger segments in place (not the hidden temporaries they are written through)."""
+    keys = deployment.s3_keys(f"one-task/{run_id}/_tengr_batch/")
+    return sum("/log/" in key and not key.rpartition("/")[2].startswith(".") for key in keys)
 
 
 @pytest.fixture
@@ -111,7 +113,7 @@ def test_a_batch_of_2000_in_one_task_survives_two_lost_workers(deployment: Deplo
     assert tries >= 3  # two lost tries, then the one that finished
 
     created = deployment.emulator_stats()["artworks"][before:]
-    assert at_first_kill < COUNT, "the first kill came after the last create"
+    assert 0 < at_first_kill < COUNT, "the first kill did not fall between the first and the last create"
     assert len(created) == COUNT, f"{len(created) - COUNT} artworks created twice"
     keys = deployment.s3_keys(f"one-task/{run_id}/")
     pngs = [key for key in keys if key.endswith(".png") and "/_tengr" not in key]

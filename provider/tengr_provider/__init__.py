@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tengr_provider.api_paths import API_VERSION_LABELS, API_VERSIONS, DEFAULT_API_VERSION
+
 __version__ = "0.1.0"
 
 CONNECTION_TYPE = "tengr"
@@ -16,6 +18,14 @@ DEFAULT_BASE_URL = "https://api.tengr.ai"
 #: The shortest timeout or backoff in seconds. Stated as ``minimum`` because Airflow's connection form
 #: enforces that and ignores ``exclusiveMinimum`` (it accepted 0, which the hook refused).
 SHORTEST_SECONDS = 0.01
+#: Result-image link buttons per task. Airflow declares links per operator class, not per run, so the
+#: count is fixed: photo-pilot makes at most four images per artwork, the other operators one.
+RESULT_LINK_COUNT = 4
+
+
+def result_link_class_name(index: int) -> str:
+    """The class in :mod:`tengr_provider.links` of the link to image ``index`` (from 0)."""
+    return f"TengrResultImage{index + 1 if index else ''}Link"
 
 
 def get_provider_info() -> dict[str, Any]:
@@ -60,7 +70,7 @@ def get_provider_info() -> dict[str, Any]:
         ],
         # Every class of tengr_provider.links.RESULT_LINKS and BATCH_LINKS (a unit test compares them).
         "extra-links": [
-            *(f"tengr_provider.links.TengrResultImage{suffix}Link" for suffix in ("", "2", "3", "4")),
+            *(f"tengr_provider.links.{result_link_class_name(index)}" for index in range(RESULT_LINK_COUNT)),
             "tengr_provider.links.TengrContactSheetLink",
         ],
         # ``@task.<name>``; Airflow reads "class-name" (its schema's "path" is not what the code uses).
@@ -99,7 +109,10 @@ def get_provider_info() -> dict[str, Any]:
                     },
                     "rate_limit_timeout": {
                         "label": "Rate-limit patience (seconds)",
-                        "description": "How long one call keeps retrying 429 answers, honouring Retry-After.",
+                        "description": (
+                            "Seconds one call may wait on the server: 429s are retried and Retry-After "
+                            "honoured until then; a longer wait ends the call (a task retry can take it)."
+                        ),
                         "schema": {"type": ["number", "null"], "minimum": 0, "default": 600},
                     },
                     "retry_creates": {
@@ -137,9 +150,9 @@ def get_provider_info() -> dict[str, Any]:
                         ),
                         "schema": {
                             "type": ["string", "null"],
-                            "enum": ["v1", "v2"],
-                            "values_display": {"v1": "V1 (deprecated)", "v2": "V2 (current)"},
-                            "default": "v1",
+                            "enum": list(API_VERSIONS),
+                            "values_display": dict(API_VERSION_LABELS),
+                            "default": DEFAULT_API_VERSION,
                         },
                     },
                     "api_paths": {

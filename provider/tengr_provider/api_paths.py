@@ -8,12 +8,14 @@ nothing, so the emulator and the provider info can use it.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
-#: The API versions a connection can choose (``api_version`` extra), and the default.
+#: The API versions a connection can choose (``api_version`` extra), the default, and how the connection
+#: form shows each.
 ApiVersion = Literal["v1", "v2"]
-API_VERSIONS: tuple[ApiVersion, ...] = ("v1", "v2")
+API_VERSIONS: tuple[ApiVersion, ...] = get_args(ApiVersion)
 DEFAULT_API_VERSION: ApiVersion = "v1"
+API_VERSION_LABELS: dict[ApiVersion, str] = {"v1": "V1 (deprecated)", "v2": "V2 (current)"}
 
 #: What each named call's path is, per version. ``{id}`` is an artwork id; ``{endpoint}`` the name of an
 #: artwork endpoint (``remove-background``) given to ``TengrCreateArtworkOperator``; ``{path}`` a path

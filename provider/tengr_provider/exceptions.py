@@ -23,6 +23,8 @@ class TengrApiError(AirflowException):
     """
 
     hint: str | None = None
+    #: The kind of failure in a few words, for a retry decision's reason.
+    summary = "tengr.ai answered with an error"
     #: What the text says in place of an HTTP status when there was none.
     _no_status = ""
     #: Seconds the server asked us to wait (``Retry-After``), when it said so.
@@ -97,9 +99,13 @@ class TengrNotFoundError(TengrApiError):
 class TengrRateLimitError(TengrApiError):
     """429: too many requests; ``retry_after`` holds the seconds the server asked for, if any."""
 
+    summary = "tengr.ai rate-limited the call (429)"
+
 
 class TengrServerError(TengrApiError):
     """500, 502, 503 or 504: a server-side failure, usually transient."""
+
+    summary = "tengr.ai answered with a server error (5xx)"
 
 
 class TengrConnectionError(TengrApiError):
@@ -111,6 +117,12 @@ class TengrConnectionError(TengrApiError):
 
     may_have_arrived: bool = True
     _no_status = "no answer"
+    summary = "tengr.ai could not be reached or did not answer in time"
+
+
+#: Failures that may pass (the server was busy or unreachable): a wait polls on through them once the
+#: hook's own retries are spent, and ``TengrRetryPolicy`` retries the task after them.
+TRANSIENT_ERRORS = (TengrRateLimitError, TengrServerError, TengrConnectionError)
 
 
 class TengrArtworkFailedError(AirflowException):

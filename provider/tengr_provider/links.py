@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from tengr_provider import RESULT_LINK_COUNT, result_link_class_name
 from tengr_provider.version_compat import BaseOperatorLink, XCom
 
 if TYPE_CHECKING:
@@ -20,9 +21,8 @@ if TYPE_CHECKING:
 
 #: XCom key under which operators push the link targets: a list of URIs, stored files first choice.
 RESULT_URL_XCOM_KEY = "tengr_result_url"
-#: Link buttons per task: Airflow declares links per operator class, not per run, so the count is
-#: fixed; photo-pilot makes at most four images per artwork, the other operators one.
-MAX_LINKS = 4
+#: Link buttons per task (see :data:`tengr_provider.RESULT_LINK_COUNT`).
+MAX_LINKS = RESULT_LINK_COUNT
 
 
 #: The schemes Airflow's UI turns into a link button (it drops any other link).
@@ -61,34 +61,25 @@ class TengrResultImageLink(BaseOperatorLink):
         return target if isinstance(target, str) else ""
 
 
-class TengrResultImage2Link(TengrResultImageLink):
-    """Opens the second image (photo-pilot with several results)."""
-
-    name = "tengr.ai result image 2"
-    index = 1
-
-
-class TengrResultImage3Link(TengrResultImageLink):
-    """Opens the third image."""
-
-    name = "tengr.ai result image 3"
-    index = 2
-
-
-class TengrResultImage4Link(TengrResultImageLink):
-    """Opens the fourth image."""
-
-    name = "tengr.ai result image 4"
-    index = 3
+def _link_to_image(index: int) -> type[TengrResultImageLink]:
+    """The link class that opens image ``index``, named as the provider info registers it."""
+    if index == 0:
+        return TengrResultImageLink
+    name = result_link_class_name(index)
+    namespace = {
+        "__doc__": f"Opens image {index + 1} (photo-pilot with several results).",
+        "__module__": __name__,
+        "__qualname__": name,
+        "name": f"tengr.ai result image {index + 1}",
+        "index": index,
+    }
+    return type(name, (TengrResultImageLink,), namespace)
 
 
-#: Every link, in order; the operators carry them all and the provider info registers them.
-RESULT_LINKS: tuple[type[TengrResultImageLink], ...] = (
-    TengrResultImageLink,
-    TengrResultImage2Link,
-    TengrResultImage3Link,
-    TengrResultImage4Link,
-)
+#: Every link, in order; the operators carry them all and the provider info registers them. Each is a
+#: module attribute under its registered name (``TengrResultImage2Link``, ...), where Airflow imports it.
+RESULT_LINKS: tuple[type[TengrResultImageLink], ...] = tuple(_link_to_image(i) for i in range(MAX_LINKS))
+globals().update({link.__name__: link for link in RESULT_LINKS})
 
 
 #: XCom key under which a batch pushes its contact sheet's address when a browser can open it.

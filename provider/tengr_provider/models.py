@@ -11,7 +11,6 @@ Python code uses snake_case names; the wire uses camelCase aliases. Either spell
 from __future__ import annotations
 
 import ipaddress
-import logging
 import socket
 from datetime import datetime, timedelta, timezone
 from enum import Enum, IntEnum
@@ -20,8 +19,6 @@ from urllib.parse import urlparse, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic.alias_generators import to_camel
-
-log = logging.getLogger(__name__)
 
 #: Aspect ratios the API accepts for photo-pilot and style-dna.
 AspectRatio = Literal["1:1", "2:3", "3:4", "4:3", "9:16", "3:2", "16:9"]
@@ -205,14 +202,11 @@ def _check_size(
         raise ValueError(f"width: area {width}x{height}={area} px exceeds {max_area} px ({cap_name})")
 
 
-def _warn_word_limit(field: str, text: str | None, limit: int) -> None:
-    if text is None:
-        return
-    words = len(text.split())
-    if words > limit:
-        log.warning(
-            "%s has %d words; tengr.ai keeps the first %d and truncates the rest", field, words, limit
-        )
+def _word_limit_warning(field: str, text: str | None, limit: int) -> list[str]:
+    words = len(text.split()) if text is not None else 0
+    if words <= limit:
+        return []
+    return [f"{field} has {words} words; tengr.ai keeps the first {limit} and truncates the rest"]
 
 
 class _Model(BaseModel):
@@ -231,22 +225,75 @@ class ApiRequest(_Model):
         """The JSON body as the API expects it: camelCase keys, unset fields left out."""
         return self.model_dump(by_alias=True, exclude_none=True, mode="json")
 
+    def warnings(self) -> list[str]:
+        """What the API accepts but will not do as written (it truncates, it ignores a field).
+
+        Not errors, and not logged here: validation has no side effects, and the caller says them once
+        (the hook logs them with the create call that sends the request).
+        """
+        return []
+
+
+#: What a request field's description says of the rules that span fields (read by the docs table).
+_SIZE_ONLY_WITH_LOW = "honoured only with `image_guidance` LOW (otherwise the source's size is used)"
+_WEBHOOK = (
+    "URL the API POSTs the final artwork to; https on a public host, unless the connection sets "
+    "`allow_insecure_webhooks`"
+)
+_V2_WEBHOOK = f"API V2 only (with `api_version` `v1` it fails before sending). {_WEBHOOK}"
+
 
 class PhotoPilotRequest(ApiRequest):
-    """Body of the photo-pilot call (image-to-image, asynchronous)."""
+    """Body of the photo-pilot call (image-to-image, asynchronous).
 
-    image_url: str
-    image_guidance: ImageGuidance
-    modification: int = Field(ge=1, le=5)
-    creativity: int = Field(ge=1, le=5)
-    effort: int = Field(ge=1, le=5)
-    prompt: str | None = None
-    negative_prompt: str | None = None
-    aspect_ratio: AspectRatio | None = None
-    high_resolution: bool | None = None
-    width: int | None = Field(default=None, ge=MIN_EDGE, le=MAX_EDGE)
-    height: int | None = Field(default=None, ge=MIN_EDGE, le=MAX_EDGE)
-    webhook: str | None = None
+    Each field is stated here once, with its rule and its description: the operator's keyword arguments
+    and template fields, the ``@task`` TypedDict and the docs table are derived from it.
+    """
+
+    image_url: str = Field(description="the source image, an http(s) URL")
+    image_guidance: ImageGuidance = Field(
+        description="how closely the result follows the source: 1 is LOW, 3 is HIGH (`ImageGuidance`)"
+    )
+    # The API names these three levels without saying what each step does.
+    modification: int = Field(ge=1, le=5, description="modification level")
+    creativity: int = Field(ge=1, le=5, description="creativity level")
+    effort: int = Field(ge=1, le=5, description="effort level")
+    prompt: str | None = Field(
+        default=None,
+        description=(
+            f"what the result should show; the server keeps {PROMPT_WORD_LIMIT} words (more: a warning)"
+        ),
+    )
+    negative_prompt: str | None = Field(
+        default=None,
+        description=(
+            f"what the result should not show; the server keeps {NEGATIVE_PROMPT_WORD_LIMIT} words "
+            "(more: a warning)"
+        ),
+    )
+    aspect_ratio: AspectRatio | None = Field(
+        default=None, description=f"never with `width`/`height`; {_SIZE_ONLY_WITH_LOW}"
+    )
+    high_resolution: bool | None = Field(
+        default=None, description=f"raises the area cap to {PHOTO_PILOT_HIGH_RESOLUTION_MAX_AREA:,} px"
+    )
+    width: int | None = Field(
+        default=None,
+        ge=MIN_EDGE,
+        le=MAX_EDGE,
+        description=(
+            f"with `height`; area ≤ {PHOTO_PILOT_MAX_AREA:,} px, or ≤ "
+            f"{PHOTO_PILOT_HIGH_RESOLUTION_MAX_AREA:,} px with `high_resolution`; {_SIZE_ONLY_WITH_LOW}"
+        ),
+    )
+    height: int | None = Field(default=None, ge=MIN_EDGE, le=MAX_EDGE, description="with `width` (see there)")
+    webhook: str | None = Field(default=None, description=_WEBHOOK)
+    seed: int | None = Field(
+        default=None,
+        ge=1,
+        le=2_147_483_647,
+        description="API V2: the seed of the result (the server uses floor(seed * 1.2) + 17); default random",
+    )
 
     @field_validator("image_url", "webhook")
     @classmethod
@@ -258,37 +305,46 @@ class PhotoPilotRequest(ApiRequest):
         if self.high_resolution:
             cap, cap_name = PHOTO_PILOT_HIGH_RESOLUTION_MAX_AREA, "photo-pilot cap with high_resolution"
         else:
-            cap, cap_name = PHOTO_PILOT_MAX_AREA, "photo-pilot cap; high_resolution raises it to 1763584"
+            cap = PHOTO_PILOT_MAX_AREA
+            cap_name = f"photo-pilot cap; high_resolution raises it to {PHOTO_PILOT_HIGH_RESOLUTION_MAX_AREA}"
         _check_size(self.width, self.height, self.aspect_ratio, cap, cap_name)
-        _warn_word_limit("prompt", self.prompt, PROMPT_WORD_LIMIT)
-        _warn_word_limit("negative_prompt", self.negative_prompt, NEGATIVE_PROMPT_WORD_LIMIT)
+        return self
+
+    def warnings(self) -> list[str]:
+        """Prompts past their word limits; size fields that only apply with ``image_guidance`` LOW."""
+        found = [
+            *_word_limit_warning("prompt", self.prompt, PROMPT_WORD_LIMIT),
+            *_word_limit_warning("negative_prompt", self.negative_prompt, NEGATIVE_PROMPT_WORD_LIMIT),
+        ]
         sized = [
             name
             for name in ("aspect_ratio", "width", "height", "high_resolution")
             if getattr(self, name) is not None
         ]
         if sized and self.image_guidance is not ImageGuidance.LOW:
-            log.warning(
-                "%s only apply when image_guidance is LOW (1); with %d tengr.ai uses the source "
-                "image's size and ignores them",
-                ", ".join(sized),
-                int(self.image_guidance),
+            found.append(
+                f"{', '.join(sized)} only apply when image_guidance is LOW ({int(ImageGuidance.LOW)}); "
+                f"with {int(self.image_guidance)} tengr.ai uses the source image's size and ignores them"
             )
-        return self
+        return found
 
 
 class StyleDnaRequest(ApiRequest):
     """Body of the style-dna call (an image in a Style DNA; synchronous in V1, an artwork in V2)."""
 
-    visual_prompt: str
-    anchor_image_url: str
-    description: str
-    aspect_ratio: AspectRatio | None = None
-    width: int | None = Field(default=None, ge=MIN_EDGE, le=MAX_EDGE)
-    height: int | None = Field(default=None, ge=MIN_EDGE, le=MAX_EDGE)
-    image_format: ImageFormat | None = None
-    #: API V2 only (the V1 call is synchronous and has no webhook).
-    webhook: str | None = None
+    visual_prompt: str = Field(description="the visual style prompt; not empty")
+    anchor_image_url: str = Field(description="the anchor image that carries the style, an http(s) URL")
+    description: str = Field(description="what the new image shows; not empty")
+    aspect_ratio: AspectRatio | None = Field(default=None, description="never with `width`/`height`")
+    width: int | None = Field(
+        default=None,
+        ge=MIN_EDGE,
+        le=MAX_EDGE,
+        description=f"with `height`; area ≤ {STYLE_DNA_MAX_AREA:,} px",
+    )
+    height: int | None = Field(default=None, ge=MIN_EDGE, le=MAX_EDGE, description="with `width` (see there)")
+    image_format: ImageFormat | None = Field(default=None, description="the server's default is `png`")
+    webhook: str | None = Field(default=None, description=_V2_WEBHOOK)
 
     @field_validator("anchor_image_url", "webhook")
     @classmethod
@@ -316,14 +372,18 @@ class StyleDnaRequest(ApiRequest):
 class UpscalingRequest(ApiRequest):
     """Body of the upscaling call.
 
-    The source image's area must not exceed 1,478,656 px; only the server can check that, since the
+    The source image's area cap (:data:`UPSCALING_MAX_SOURCE_AREA`) only the server can check, since the
     client never downloads the source.
     """
 
-    image_url: str
-    scale_factor: int = Field(default=2, ge=2, le=8)
-    #: API V2 only (the V1 call is synchronous and has no webhook).
-    webhook: str | None = None
+    image_url: str = Field(
+        description=(
+            f"the image to upscale, an http(s) URL; JPEG, PNG or WebP of at most "
+            f"{UPSCALING_MAX_SOURCE_AREA:,} px (only the server can check that)"
+        )
+    )
+    scale_factor: int = Field(default=2, ge=2, le=8, description="how many times larger")
+    webhook: str | None = Field(default=None, description=_V2_WEBHOOK)
 
     @field_validator("image_url", "webhook")
     @classmethod
@@ -351,6 +411,10 @@ class Artwork(_Response):
     def to_api(self) -> dict[str, Any]:
         """The artwork as the API names it (camelCase), JSON-ready for an XCom."""
         return self.model_dump(by_alias=True, mode="json")
+
+    def as_artwork(self) -> Artwork:
+        """The artwork itself: V2's style-dna answer is one already (see :meth:`StyleDnaImage.as_artwork`)."""
+        return self
 
 
 class StyleDnaImage(_Response):
@@ -383,7 +447,21 @@ class StyleDnaImage(_Response):
             image_url=image_url,
             expires_at=extra.get("expiresAt") or created + ARTWORK_RETENTION,
             credits_used=extra.get("creditsUsed"),
-            artwork_id=artwork.id,
+            artwork_id=artwork.id or None,
+        )
+
+    def as_artwork(self) -> Artwork:
+        """This image as a finished artwork, the shape a V2 answer has: what the style-dna operator keeps.
+
+        V1 makes no artwork, so the id is empty; :meth:`from_artwork` turns it back into this image.
+        """
+        return Artwork.model_validate(
+            {
+                "id": self.artwork_id or "",
+                "status": ArtworkStatus.SUCCEEDED,
+                "results": [self.image_url],
+                **self.to_api(),
+            }
         )
 
     def to_api(self) -> dict[str, Any]:

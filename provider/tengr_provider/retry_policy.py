@@ -17,13 +17,11 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from tengr_provider.exceptions import (
+    TRANSIENT_ERRORS,
     TengrArtworkFailedError,
     TengrAuthError,
     TengrBadRequestError,
-    TengrConnectionError,
     TengrNotFoundError,
-    TengrRateLimitError,
-    TengrServerError,
 )
 from tengr_provider.models import ArtworkStatus, TengrRequestValidationError
 from tengr_provider.storage import TengrStorageError
@@ -42,12 +40,8 @@ _FAIL_AT_ONCE: tuple[tuple[type[BaseException], str], ...] = (
     (TengrNotFoundError, "tengr.ai has no such artwork (404)"),
     (TengrStorageError, "the images cannot be stored at output_path; check the path and its permissions"),
 )
-#: Failures that pass: the server was busy or unreachable.
-_TRANSIENT: tuple[tuple[type[BaseException], str], ...] = (
-    (TengrRateLimitError, "tengr.ai rate-limited the call (429)"),
-    (TengrServerError, "tengr.ai answered with a server error (5xx)"),
-    (TengrConnectionError, "tengr.ai could not be reached or did not answer in time"),
-)
+#: The longest ``Retry-After`` honoured by default.
+DEFAULT_MAX_RETRY_AFTER = timedelta(hours=1)
 
 
 class TengrRetryPolicy(RetryPolicy):
@@ -71,7 +65,7 @@ class TengrRetryPolicy(RetryPolicy):
     def __init__(
         self,
         retry_failed_artworks: bool = False,
-        max_retry_after: timedelta = timedelta(hours=1),
+        max_retry_after: timedelta = DEFAULT_MAX_RETRY_AFTER,
     ) -> None:
         if not HAS_RETRY_POLICIES:
             raise RuntimeError(
@@ -98,9 +92,8 @@ class TengrRetryPolicy(RetryPolicy):
         for kind, reason in _FAIL_AT_ONCE:
             if isinstance(exception, kind):
                 return RetryDecision.fail(reason=f"{reason}: not retrying")
-        for kind, reason in _TRANSIENT:
-            if isinstance(exception, kind):
-                return self._retry_after(exception, reason)
+        if isinstance(exception, TRANSIENT_ERRORS):
+            return self._retry_after(exception, exception.summary)
         if isinstance(exception, TengrArtworkFailedError):
             return self._artwork_ended(exception)
         return RetryDecision.default()
@@ -137,5 +130,7 @@ class TengrRetryPolicy(RetryPolicy):
         """The policy :meth:`serialize` described."""
         return cls(
             retry_failed_artworks=bool(data.get("retry_failed_artworks", False)),
-            max_retry_after=timedelta(seconds=float(data.get("max_retry_after", 3600))),
+            max_retry_after=timedelta(
+                seconds=float(data.get("max_retry_after", DEFAULT_MAX_RETRY_AFTER.total_seconds()))
+            ),
         )

@@ -21,14 +21,15 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 import requests
-from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
 from tengr_provider import __version__
-from tengr_provider._http import RETRYABLE_STATUSES, parse_retry_after
+from tengr_provider._http import RETRYABLE_STATUSES, RetryWait, parse_retry_after, sleep_passes_budget
 from tengr_provider.version_compat import AirflowException, ObjectStoragePath
 
 log = logging.getLogger(__name__)
@@ -37,12 +38,13 @@ log = logging.getLogger(__name__)
 DEFAULT_MAX_IMAGE_BYTES = 512 * 1024 * 1024
 _CHUNK_BYTES = 1024 * 1024
 #: The download retry budget, one layer (tenacity; the session itself never retries): at most this many
-#: GETs per image, waiting 0.5 s then 1 s between them, or the server's ``Retry-After`` when it sends one
-#: (at most :data:`MAX_DOWNLOAD_RETRY_AFTER`). A result URL that keeps answering 503 fails the copy after
-#: 3 GETs and about 1.5 s of waiting.
+#: GETs per image, waiting 0.5 s then 1 s (plus jitter) between them, or the server's ``Retry-After`` when
+#: it sends one, and at most :data:`DOWNLOAD_WAIT_BUDGET` seconds of waiting in all: a ``Retry-After``
+#: that would pass it fails the copy at once, naming the wait. A result URL that keeps answering 503
+#: fails the copy after 3 GETs and about 2 s of waiting.
 DOWNLOAD_ATTEMPTS = 3
-MAX_DOWNLOAD_RETRY_AFTER = 30.0
-_DOWNLOAD_BACKOFF = wait_exponential(multiplier=0.5, max=8)
+DOWNLOAD_WAIT_BUDGET = 30.0
+_DOWNLOAD_BACKOFF_INITIAL, _DOWNLOAD_BACKOFF_MAX = 0.5, 8.0
 _LOCAL_PROTOCOLS = {"file", "local"}
 
 
@@ -92,16 +94,17 @@ def is_local(folder: ObjectStoragePath) -> bool:
 def check_destination(output_path: str | ObjectStoragePath) -> ObjectStoragePath:
     """Fail early, before anything is paid for, when ``output_path`` certainly cannot be written.
 
-    A local folder is created and must be writable. For an object store, the bucket must exist: a
-    "not found" for it is certain, while a refused look (no permission to list or head the bucket) is
-    not, so that case is left to the write itself.
+    It only looks; it creates nothing (the copier creates the folder when the first image arrives). A
+    local folder must be writable, or creatable: its nearest existing ancestor is a folder this worker
+    may write to. For an object store, the bucket must exist: a "not found" for it is certain, while a
+    refused look (no permission to list or head the bucket) is not, so that case is left to the write.
 
     :raises ValueError: ``output_path`` is not a URI or has an unknown scheme.
     :raises TengrStorageError: the folder cannot be created or written, or the bucket does not exist.
     """
     folder = as_storage_path(output_path)
     if is_local(folder):
-        _prepare_local_folder(folder)
+        _check_local_folder(folder)
         return folder
     # Older Airflow (3.0) keeps the connection id in it: ``aws_default@my-bucket``.
     bucket = str(getattr(folder, "bucket", "") or "").rpartition("@")[2]
@@ -132,6 +135,17 @@ def _bucket_may_exist(folder: ObjectStoragePath, bucket: str) -> bool:
     except Exception as exc:
         log.debug("Cannot check bucket %r of %s (%s); the write will tell", bucket, folder, exc)
         return True
+
+
+def _check_local_folder(folder: ObjectStoragePath) -> None:
+    """Whether ``folder`` can be written, or created and then written, by this worker; touches nothing."""
+    path = Path(folder.path)
+    existing = next(candidate for candidate in (path, *path.parents) if candidate.exists())
+    if not existing.is_dir():
+        raise TengrStorageError(f"output_path {folder} cannot be created: {existing} is not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        what = "is not writable" if existing == path else f"cannot be created: {existing} is not writable"
+        raise TengrStorageError(f"output_path {folder} {what} by this worker (uid {os.getuid()})")
 
 
 def _prepare_local_folder(folder: ObjectStoragePath) -> None:
@@ -178,17 +192,16 @@ class _Retryable(Exception):
     """
 
     def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        if retry_after is not None:
+            reason += f" (Retry-After {retry_after:g} s; a copy waits {DOWNLOAD_WAIT_BUDGET:g} s at most)"
         super().__init__(reason)
         self.retry_after = retry_after
 
 
-def _download_wait(retry_state: RetryCallState) -> float:
-    """The server's ``Retry-After`` (capped) when it sent one, else the backoff."""
-    exc = retry_state.outcome.exception() if retry_state.outcome else None
-    retry_after = getattr(exc, "retry_after", None)
-    if retry_after is not None:
-        return min(float(retry_after), MAX_DOWNLOAD_RETRY_AFTER)
-    return float(_DOWNLOAD_BACKOFF(retry_state))
+def _download_stop(attempts: int) -> Callable[[RetryCallState], bool]:
+    """Stop after ``attempts`` GETs, or before a wait that would pass :data:`DOWNLOAD_WAIT_BUDGET`."""
+    after_attempts = stop_after_attempt(attempts)
+    return lambda state: after_attempts(state) or sleep_passes_budget(state, DOWNLOAD_WAIT_BUDGET)
 
 
 class ResultCopier:
@@ -236,8 +249,8 @@ class ResultCopier:
         """Copy one image to ``<stem>.<ext>``; return its URI. Retries broken downloads."""
         self._prepare_folder()
         retrying = Retrying(
-            stop=stop_after_attempt(self.attempts),
-            wait=_download_wait,
+            stop=_download_stop(self.attempts),
+            wait=RetryWait(_DOWNLOAD_BACKOFF_INITIAL, _DOWNLOAD_BACKOFF_MAX, DOWNLOAD_WAIT_BUDGET),
             sleep=self._sleep,
             retry=retry_if_exception_type(_Retryable),
             reraise=True,
@@ -245,7 +258,8 @@ class ResultCopier:
         try:
             return retrying(self._copy_once, url, stem)
         except _Retryable as exc:
-            raise TengrStorageError(f"could not download {url} after {self.attempts} tries: {exc}") from None
+            tries = retrying.statistics.get("attempt_number", self.attempts)
+            raise TengrStorageError(f"could not download {url} after {tries} tries: {exc}") from None
 
     def _prepare_folder(self) -> None:
         if self.folder.protocol in _LOCAL_PROTOCOLS:

@@ -247,14 +247,29 @@ def test_faults_spare_files_samples_and_stats(api: Api, tengr_emulator: TengrEmu
 
 
 @pytest.mark.tengr_emulator(latency=30)
-def test_stop_ends_an_injected_delay_at_once(tengr_emulator: TengrEmulator) -> None:
+def test_stop_ends_an_injected_delay_at_once(
+    tengr_emulator: TengrEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Known, not hoped: the emulator tells us when it has decided to hold the request for 30 s.
+    held = threading.Event()
+    plan = tengr_emulator._faults
+    decide_delay = plan.delay
+
+    def delay_and_tell() -> float:
+        seconds = decide_delay()
+        if seconds:
+            held.set()
+        return seconds
+
+    monkeypatch.setattr(plan, "delay", delay_and_tell)
+
     def slow_call() -> None:
         with contextlib.suppress(requests.RequestException):
             requests.get(tengr_emulator.url + "/v1/artworks", timeout=TIMEOUT)
 
     caller = threading.Thread(target=slow_call)
     caller.start()
-    time.sleep(0.2)  # the request is now held by the injected delay
+    assert held.wait(TIMEOUT), "the request never reached the injected delay"
     started = time.perf_counter()
 
     tengr_emulator.stop()

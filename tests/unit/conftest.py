@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from tengr_provider.hooks.tengr import TengrAsyncHook, TengrHook
+from tengr_provider.triggers.artwork import TengrArtworkTrigger
 
 
 @pytest.fixture
 def no_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Record the sleeps of the hooks and of ``asyncio.sleep`` (the trigger's polls) instead of sleeping."""
+    """Record the sleeps of the hooks and of the trigger's polls instead of sleeping.
+
+    Only their own injectable sleeps are replaced, never ``asyncio.sleep`` itself: the event loop, the
+    status poller's yields between slices and aiohttp keep their real behaviour.
+    """
     slept: list[float] = []
 
     async def fake_async_sleep(seconds: float) -> None:
         slept.append(seconds)
 
-    monkeypatch.setattr(asyncio, "sleep", fake_async_sleep)
+    monkeypatch.setattr(TengrArtworkTrigger, "_sleep", staticmethod(fake_async_sleep))
     monkeypatch.setattr(TengrAsyncHook, "_sleep", staticmethod(fake_async_sleep))
     monkeypatch.setattr(TengrHook, "_sleep", staticmethod(slept.append))
     return slept

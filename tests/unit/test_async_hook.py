@@ -14,6 +14,7 @@ from tengr_provider.exceptions import (
     TengrAuthError,
     TengrConnectionError,
     TengrNotFoundError,
+    TengrRateLimitError,
     TengrServerError,
 )
 from tengr_provider.hooks import _shared_connector
@@ -89,6 +90,17 @@ async def test_retry_after_is_honoured(
     await hook.get_artwork(ARTWORK_ID)
     assert len(sleeps) == 1
     assert 9.0 <= sleeps[0] <= 13.5
+
+
+async def test_a_retry_after_past_the_patience_ends_the_call_at_once(
+    tengr_connection: str, mocked: aioresponses, sleeps: AsyncSleeps
+) -> None:
+    mocked.get(ARTWORK_URL, status=429, payload={"message": "slow"}, headers={"Retry-After": "1200"})
+    async with TengrAsyncHook(tengr_connection, rate_limit_timeout=1) as hook:
+        hook._sleep = sleeps  # type: ignore[method-assign]
+        with pytest.raises(TengrRateLimitError, match="HTTP 429") as raised:
+            await hook.get_artwork(ARTWORK_ID)
+    assert (sleeps, len(requests_made(mocked)), raised.value.retry_after) == ([], 1, 1200.0)
 
 
 async def test_retries_exhausted_raise_server_error(hook: TengrAsyncHook, mocked: aioresponses) -> None:

@@ -11,15 +11,12 @@ from typing import Any
 
 import pytest
 import responses
-import typing_extensions
 from airflow.sdk import DAG, task
 from tests.helpers import BASE_URL, SECRET_KEY, connection_env, task_context
-from typing_extensions import Required
 
 from tengr_provider import get_provider_info
 from tengr_provider.decorators import (
     PhotoPilotFields,
-    StyleDnaFields,
     TengrPhotoPilotDecoratedOperator,
     TengrUpscaleDecoratedOperator,
     UpscalingFields,
@@ -28,8 +25,6 @@ from tengr_provider.decorators import (
     tengr_upscale_task,
 )
 from tengr_provider.models import (
-    PhotoPilotRequest,
-    StyleDnaRequest,
     TengrRequestValidationError,
     UpscalingRequest,
 )
@@ -83,23 +78,6 @@ def test_registered_as_task_decorators(name: str, function: Any) -> None:
     declared = {d["name"]: d["class-name"] for d in get_provider_info()["task-decorators"]}
     assert declared[name] == f"{function.__module__}.{function.__name__}"
     assert getattr(task, name) is function
-
-
-@pytest.mark.parametrize(
-    ("fields", "model"),
-    [
-        (PhotoPilotFields, PhotoPilotRequest),
-        (StyleDnaFields, StyleDnaRequest),
-        (UpscalingFields, UpscalingRequest),
-    ],
-)
-def test_type_hints_list_exactly_the_request_fields(fields: Any, model: Any) -> None:
-    hints = typing.get_type_hints(fields, include_extras=True)
-    assert set(hints) == set(model.model_fields)
-    required = {name for name, field in model.model_fields.items() if field.is_required()}
-    assert {
-        name for name, hint in hints.items() if typing_extensions.get_origin(hint) is Required
-    } == required
 
 
 def test_the_returned_request_is_what_is_sent(api: responses.RequestsMock) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import json
 import os
 import re
 import subprocess
@@ -63,9 +64,12 @@ def keyword_parameters(cls: type) -> set[str]:
 
 
 def provider_parameters(cls: type) -> set[str]:
-    """Parameters declared by the provider's own classes in the MRO, up to Airflow's (or compat's) bases."""
+    """Parameters declared by the provider's own classes in the MRO, up to Airflow's (or compat's) bases,
+    but the request's fields: their one table is the generated one of docs/request-rules.md."""
     own = [klass for klass in cls.__mro__ if klass.__module__.startswith("tengr_provider.")]
-    return set().union(*(keyword_parameters(klass) for klass in own))
+    return set().union(*(keyword_parameters(klass) for klass in own)) - set(
+        getattr(cls, "request_fields", ())
+    )
 
 
 def accepted_parameters(cls: type) -> set[str]:
@@ -127,6 +131,25 @@ def test_the_parameter_table_names_only_real_parameters(page: str, operator: typ
     assert parameter_table_names(page) - accepted_parameters(operator) == set()
 
 
+@pytest.mark.parametrize(
+    ("page", "operator"),
+    [
+        (page, operator)
+        for page, operator in OPERATOR_PAGES.items()
+        if getattr(operator, "request_model", None)
+    ],
+    ids=lambda value: value if isinstance(value, str) else "",
+)
+def test_an_operator_page_sends_its_request_fields_to_the_generated_table(page: str, operator: Any) -> None:
+    # The fields are not listed again on the operator's page: it links to the table made from the model.
+    model = operator.request_model.__name__
+    assert (
+        f"(../request-rules.md#{page.removeprefix('operators/').removesuffix('.md')}-{model.lower()})"
+        in (DOCS / page).read_text()
+    )
+    assert parameter_table_names(page).isdisjoint(operator.request_fields)
+
+
 def test_the_hook_page_names_every_constructor_override() -> None:
     from tengr_provider.hooks.tengr import TengrHook
 
@@ -153,3 +176,38 @@ def test_the_emulator_page_lists_every_setting_and_its_option() -> None:
     for item in dataclasses.fields(EmulatorConfig):
         assert f"`{item.name}`" in rows, item.name
         assert all(flag in rows[f"`{item.name}`"] for flag in flags[item.name]), item.name
+
+
+#: Words for the small counts the docs spell out.
+_SPELLED = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five"}
+
+
+def test_the_sizing_numbers_are_those_of_the_benchmarks_json() -> None:
+    # docs/deployment.md "Sizing" quotes bench/results/triggerer_scale.json: a rerun that moves a number,
+    # or an edit of the page, fails here until the two agree again.
+    run = json.loads((REPO / "bench" / "results" / "triggerer_scale.json").read_text())
+    assert (run["benchmark"], run["settings"]["smoke"]) == ("triggerer_scale", False)
+    cases = [case for case in run["cases"] if (case["kind"], case["list_order"]) == ("tengr", "newest")]
+    page = (DOCS / "deployment.md").read_text()
+    sizing = page[page.index("## Sizing") : page.index("\n## ", page.index("## Sizing") + 1)]
+    rows = re.findall(r"^\| ([\d,]+) \| ([\d.]+)% \| (\d+) MiB \| ([\d.]+) \|$", sizing, re.MULTILINE)
+    assert rows == [
+        (
+            f"{case['triggers']:,}",
+            f"{case['cpu_percent_of_one_core']:.1f}",
+            f"{case['peak_rss_mib']:.0f}",
+            f"{case['calls_per_wait_per_interval']:.2g}",
+        )
+        for case in cases
+    ]
+    settings = run["settings"]
+    prose = " ".join(sizing.split())  # lines may wrap anywhere
+    command = f"--cases {settings['cases']} --artwork-seconds {settings['artwork_seconds']:g}"
+    command += f" --poll {settings['poll']:g}"
+    assert command in prose
+    largest = max(cases, key=lambda case: case["triggers"])
+    per_second = largest["triggers"] * largest["calls_per_wait_per_interval"] / run["settings"]["poll"]
+    assert (
+        f"{largest['triggers']:,} waits at `poll_interval={run['settings']['poll']:g}` cost about" in sizing
+    )
+    assert f"about\n{_SPELLED[round(per_second)]} list calls a second" in sizing.replace("about ", "about\n")

@@ -314,7 +314,8 @@ def test_retry_after_http_date_is_honoured(
         ("0", 0.0),
         ("-3", 0.0),
         ("1.5", 1.5),
-        ("99999", 600.0),
+        ("99999", 99999.0),  # as sent: the cap is the budget of whoever waits
+        ("inf", None),
         ("soon", None),
         ("", None),
         (None, None),
@@ -346,7 +347,7 @@ def test_rate_limits_do_not_count_against_max_retries(
     assert len(mocked.calls) == 11  # far more than max_retries=3: a 429 means nothing was done
 
 
-def test_rate_limit_retries_stop_when_patience_is_spent(
+def test_rate_limit_retries_stop_before_a_wait_past_the_patience(
     tengr_connection: str, mocked: responses.RequestsMock, sleeps: Sleeps
 ) -> None:
     hook = TengrHook(tengr_connection, max_retries=3, rate_limit_timeout=30)
@@ -354,10 +355,35 @@ def test_rate_limit_retries_stop_when_patience_is_spent(
     mocked.get(
         ARTWORK_URL, status=429, json=error_body(429, "Too Many Requests"), headers={"Retry-After": "4"}
     )
-    with pytest.raises(TengrRateLimitError, match="HTTP 429"):
+    with pytest.raises(TengrRateLimitError, match="HTTP 429") as raised:
         hook.get_artwork(ARTWORK_ID)
-    assert sum(sleeps) >= 30
-    assert sum(sleeps[:-1]) < 30
+    assert all(s >= 4 for s in sleeps)  # never sooner than the server asked
+    assert sum(sleeps) <= 30  # never longer than rate_limit_timeout
+    assert sum(sleeps) + 4 > 30  # and it waited as long as the budget allowed
+    assert len(mocked.calls) == len(sleeps) + 1
+    assert raised.value.retry_after == 4.0
+
+
+@pytest.mark.parametrize(("status", "error"), [(429, TengrRateLimitError), (503, TengrServerError)])
+def test_a_retry_after_past_the_patience_ends_the_call_at_once(
+    tengr_connection: str,
+    mocked: responses.RequestsMock,
+    sleeps: Sleeps,
+    logs: LogText,
+    status: int,
+    error: type[TengrApiError],
+) -> None:
+    # A new user's first rate limit: one call must not sleep 20 minutes against a 1-s patience, nor cut
+    # the wait short and ask again early; it ends now, with the server's wait for the task's retry policy.
+    hook = TengrHook(tengr_connection, max_retries=3, rate_limit_timeout=1)
+    hook._sleep = sleeps  # type: ignore[method-assign]
+    mocked.get(ARTWORK_URL, status=status, json=error_body(status, "later"), headers={"Retry-After": "1200"})
+
+    with pytest.raises(error, match=f"HTTP {status}") as raised:
+        hook.get_artwork(ARTWORK_ID)
+
+    assert (sleeps, len(mocked.calls), raised.value.retry_after) == ([], 1, 1200.0)
+    assert "would pass rate_limit_timeout (1 s): giving up now" in logs()
 
 
 def test_retries_are_logged(hook: TengrHook, mocked: responses.RequestsMock, logs: LogText) -> None:

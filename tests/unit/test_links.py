@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 from unittest import mock
 
 import pytest
 
-from tengr_provider import get_provider_info
+from tengr_provider import RESULT_LINK_COUNT, get_provider_info
 from tengr_provider.links import (
     BATCH_LINKS,
     MAX_LINKS,
@@ -54,14 +55,19 @@ def test_stored_files_a_browser_can_open_win_over_the_expiring_result_urls() -> 
 
 
 def test_every_operator_carries_every_link_and_the_provider_registers_them() -> None:
-    assert len(RESULT_LINKS) == MAX_LINKS
+    assert len(RESULT_LINKS) == MAX_LINKS == RESULT_LINK_COUNT
     assert len({link.name for link in RESULT_LINKS}) == MAX_LINKS
     assert [link.index for link in RESULT_LINKS] == list(range(MAX_LINKS))
     for operator_class in (TengrPhotoPilotOperator, TengrStyleDnaOperator, TengrUpscaleOperator):
         assert [type(link) for link in operator_class.operator_extra_links] == list(RESULT_LINKS)
-    assert get_provider_info()["extra-links"] == [
-        f"{link.__module__}.{link.__qualname__}" for link in (*RESULT_LINKS, *BATCH_LINKS)
+    registered = get_provider_info()["extra-links"]
+    assert registered == [f"{link.__module__}.{link.__qualname__}" for link in (*RESULT_LINKS, *BATCH_LINKS)]
+    # Airflow imports each by its path (the deserialized DAG names them so): each path must lead to it.
+    imported = [
+        getattr(importlib.import_module(path.rpartition(".")[0]), path.rpartition(".")[2])
+        for path in registered
     ]
+    assert imported == [*RESULT_LINKS, *BATCH_LINKS]
 
 
 def test_a_batch_links_its_contact_sheet_only_where_a_browser_can_open_it(

@@ -208,29 +208,34 @@ def test_style_dna_extension_follows_image_format() -> None:
 
 
 def test_prompt_over_word_limit_warns_but_passes(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING, logger="tengr_provider.models"):
-        parse_request(PhotoPilotRequest, photo(prompt="word " * 257, negative_prompt="no " * 65))
-    assert "prompt has 257 words; tengr.ai keeps the first 256" in caplog.text
-    assert "negative_prompt has 65 words; tengr.ai keeps the first 64" in caplog.text
+    with caplog.at_level(logging.DEBUG):
+        request = parse_request(PhotoPilotRequest, photo(prompt="word " * 257, negative_prompt="no " * 65))
+    assert request.warnings() == [
+        "prompt has 257 words; tengr.ai keeps the first 256 and truncates the rest",
+        "negative_prompt has 65 words; tengr.ai keeps the first 64 and truncates the rest",
+    ]
+    assert caplog.text == ""  # returned to the caller, never logged by validation
 
 
-def test_prompt_at_word_limit_does_not_warn(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING, logger="tengr_provider.models"):
-        parse_request(PhotoPilotRequest, photo(prompt="word " * 256, negative_prompt="no " * 64))
-    assert caplog.text == ""
+def test_prompt_at_word_limit_does_not_warn() -> None:
+    request = parse_request(PhotoPilotRequest, photo(prompt="word " * 256, negative_prompt="no " * 64))
+    assert request.warnings() == []
 
 
 def test_size_fields_with_high_guidance_warn_but_pass(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING, logger="tengr_provider.models"):
+    with caplog.at_level(logging.DEBUG):
         request = parse_request(PhotoPilotRequest, photo(image_guidance=3, width=1024, height=1024))
     assert request.width == 1024
-    assert "width, height only apply when image_guidance is LOW (1)" in caplog.text
-
-
-def test_size_fields_with_low_guidance_do_not_warn(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING, logger="tengr_provider.models"):
-        parse_request(PhotoPilotRequest, photo(image_guidance=ImageGuidance.LOW, aspect_ratio="1:1"))
+    assert request.warnings() == [
+        "width, height only apply when image_guidance is LOW (1); with 3 tengr.ai uses the source "
+        "image's size and ignores them"
+    ]
     assert caplog.text == ""
+
+
+def test_size_fields_with_low_guidance_do_not_warn() -> None:
+    request = parse_request(PhotoPilotRequest, photo(image_guidance=ImageGuidance.LOW, aspect_ratio="1:1"))
+    assert request.warnings() == []
 
 
 @pytest.mark.parametrize(
@@ -307,3 +312,12 @@ def test_api_error_message_may_be_a_list() -> None:
     assert error.message == ["width must be >= 512", "effort must be <= 5"]
     assert (error.status_code, error.error) == (400, "Bad Request")
     assert ApiError.model_validate({"message": "Unauthorized", "statusCode": 401}).message == "Unauthorized"
+
+
+def test_a_photo_pilot_seed_is_sent_as_given_within_the_apis_range() -> None:
+    # Added to the model alone: the operator, the decorators' TypedDict and the docs follow from it.
+    assert parse_request(PhotoPilotRequest, photo(seed="42")).to_api()["seed"] == 42
+    assert "seed" not in parse_request(PhotoPilotRequest, PHOTO).to_api()
+    for bad, rule in ((0, "greater than or equal to 1"), (2**31, "less than or equal to 2147483647")):
+        with pytest.raises(TengrRequestValidationError, match=f"seed: Input should be {rule}"):
+            parse_request(PhotoPilotRequest, photo(seed=bad))

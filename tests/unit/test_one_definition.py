@@ -117,28 +117,177 @@ def test_the_sensor_does_not_reach_into_operators() -> None:
     assert not [module for module in modules if module.startswith("tengr_provider.operators")]
 
 
-def status_strings_compared(path: Path) -> list[int]:
-    """Lines where a status word (``"failed"``, ``"done"``, ...) is compared with something."""
-    lines = []
-    for node in ast.walk(ast.parse(path.read_text())):
-        if not isinstance(node, ast.Compare):
-            continue
-        for operand in [node.left, *node.comparators]:
-            constants = operand.elts if isinstance(operand, (ast.Tuple, ast.List, ast.Set)) else [operand]
-            if any(isinstance(c, ast.Constant) and c.value in STATUS_WORDS for c in constants):
-                lines.append(node.lineno)
-    return lines
+def status_words_written(path: Path) -> list[int]:
+    """Lines where a status word (``"failed"``, ``"done"``, ...) is written as a string: compared,
+    returned, stored. Only ``ArtworkStatus`` may spell them."""
+    return [
+        node.lineno
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Constant) and node.value in STATUS_WORDS
+    ]
 
 
-#: Modules that handle artworks (the emulator in testing/ states the API's side; style-dna's own
-#: "succeeded" is the state of a stored image URL, not an ArtworkStatus).
+#: Modules that handle artworks: every module but the one that states the statuses (models.py) and the
+#: emulator in testing/, which states the API's side.
 ARTWORK_MODULES = sorted(
-    path
-    for path in PACKAGE.rglob("*.py")
-    if "testing" not in path.parts and path.name not in ("models.py", "style_dna.py")
+    path for path in PACKAGE.rglob("*.py") if "testing" not in path.parts and path.name != "models.py"
 )
 
 
 @pytest.mark.parametrize("path", ARTWORK_MODULES, ids=lambda path: str(path.relative_to(PACKAGE)))
-def test_artwork_status_is_never_compared_as_a_string(path: Path) -> None:
-    assert status_strings_compared(path) == []
+def test_artwork_status_is_never_written_as_a_string(path: Path) -> None:
+    assert status_words_written(path) == []
+
+
+def provider_modules() -> list[Path]:
+    """The provider's own modules (the emulator in testing/ states the API's side)."""
+    return sorted(path for path in PACKAGE.rglob("*.py") if "testing" not in path.parts)
+
+
+def calls_to(names: set[str], path: Path) -> list[str]:
+    """``module.py:line`` of each call of a function named in ``names`` in ``path``."""
+    hits = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Call):
+            called = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            if called in names:
+                hits.append(f"{path.relative_to(PACKAGE)}:{node.lineno}")
+    return hits
+
+
+def test_one_backoff_wait_serves_api_calls_and_downloads() -> None:
+    # _http.RetryWait is the only wait built from tenacity's: the hooks and the copier both use it.
+    builders = [
+        hit for path in provider_modules() for hit in calls_to({"wait_exponential", "wait_random"}, path)
+    ]
+    assert [hit.partition(":")[0] for hit in builders] == ["_http.py", "_http.py"]
+
+
+def test_transient_failures_are_one_tuple_for_waits_and_task_retries() -> None:
+    from tengr_provider import exceptions, retry_policy
+    from tengr_provider.hooks import _wait
+
+    assert retry_policy.TRANSIENT_ERRORS is _wait.TRANSIENT_ERRORS is exceptions.TRANSIENT_ERRORS
+    # No module lists the transient classes again (a tuple naming two of them is a second list).
+    transient_names = {kind.__name__ for kind in exceptions.TRANSIENT_ERRORS}
+    lists = [
+        f"{path.relative_to(PACKAGE)}:{node.lineno}"
+        for path in provider_modules()
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Tuple)
+        and len({getattr(e, "id", None) for e in node.elts} & transient_names) > 1
+    ]
+    assert [hit.partition(":")[0] for hit in lists] == ["exceptions.py"]
+
+
+@pytest.mark.parametrize("kind", ["TengrRateLimitError", "TengrServerError", "TengrConnectionError"])
+def test_every_transient_failure_retries_the_task_and_keeps_a_wait_going(kind: str) -> None:
+    from tengr_provider import exceptions
+    from tengr_provider.retry_policy import TengrRetryPolicy
+    from tengr_provider.version_compat import HAS_RETRY_POLICIES
+
+    error = getattr(exceptions, kind)(503, "busy")
+    assert isinstance(error, exceptions.TRANSIENT_ERRORS)
+    if HAS_RETRY_POLICIES:
+        decision = TengrRetryPolicy().evaluate(error, try_number=1, max_tries=2)
+        assert decision.action.value == "retry"
+        assert error.summary in (decision.reason or "")
+
+
+def test_wait_defaults_are_the_named_constants_wherever_a_wait_is_configured() -> None:
+    # poll_interval and timeout of a wait default to hooks._wait's constants, never to a number written
+    # again (the hook said 5 where the operators said 10: two constants now, each named for its caller).
+    literal_defaults = []
+    for path in provider_modules():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            positional, keyword_only = node.args.args, node.args.kwonlyargs
+            if "poll_interval" not in {argument.arg for argument in [*positional, *keyword_only]}:
+                continue
+            with_default = positional[len(positional) - len(node.args.defaults) :]
+            defaults = dict(zip([a.arg for a in with_default], node.args.defaults, strict=True))
+            defaults.update(
+                (argument.arg, default)
+                for argument, default in zip(keyword_only, node.args.kw_defaults, strict=True)
+                if default is not None
+            )
+            expected = {
+                "poll_interval": {"DEFAULT_POLL_INTERVAL", "HOOK_POLL_INTERVAL"},
+                "timeout": {"DEFAULT_WAIT_TIMEOUT", "DEFAULT_BATCH_TIMEOUT"},
+            }
+            literal_defaults += [
+                f"{path.relative_to(PACKAGE)}:{node.lineno} {name}"
+                for name, constants in expected.items()
+                if name in defaults
+                and getattr(defaults[name], "id", None) not in constants
+                and getattr(defaults[name], "value", None) is not Ellipsis  # a typing stub's "..."
+            ]
+    assert literal_defaults == []
+
+
+def test_the_trigger_deadline_defaults_to_the_wait_timeout() -> None:
+    import time
+
+    from tengr_provider.hooks._wait import DEFAULT_WAIT_TIMEOUT
+    from tengr_provider.triggers.artwork import TengrArtworkTrigger
+
+    before = time.time()
+    assert (
+        before + DEFAULT_WAIT_TIMEOUT
+        <= TengrArtworkTrigger(ART).end_time
+        <= time.time() + DEFAULT_WAIT_TIMEOUT
+    )
+
+
+def numbers_and_texts(path: Path) -> list[tuple[int, object]]:
+    """``(line, value)`` of every constant (number or text) in ``path``."""
+    return [
+        (node.lineno, node.value)
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Constant)
+    ]
+
+
+@pytest.mark.parametrize("cap", [1_478_656, 1_763_584])
+def test_an_area_cap_is_written_only_in_the_models(cap: int) -> None:
+    # Messages name a cap through its constant, never as a literal beside it.
+    spellings = (str(cap), f"{cap:,}", f"{cap:_}")
+    written = [
+        f"{path.relative_to(PACKAGE)}:{line}"
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if path.name != "models.py"
+        for line, value in numbers_and_texts(path)
+        if value == cap or (isinstance(value, str) and any(spelling in value for spelling in spellings))
+    ]
+    assert written == []
+    models = numbers_and_texts(PACKAGE / "models.py")
+    assert not [line for line, value in models if isinstance(value, str) and str(cap) in value]
+
+
+@pytest.mark.parametrize(
+    ("module", "number"),
+    [("triggers/_poller.py", 500), ("testing/config.py", 8 * 24 * 3600)],
+    ids=["page size", "retention"],
+)
+def test_page_size_and_retention_are_read_from_the_models(module: str, number: int) -> None:
+    from tengr_provider.models import ARTWORK_RETENTION, LIST_LIMIT_MAX
+    from tengr_provider.testing import config
+    from tengr_provider.triggers import _poller
+
+    assert _poller.PAGE_LIMIT == LIST_LIMIT_MAX
+    assert ARTWORK_RETENTION.total_seconds() == config.DEFAULT_RETENTION_SECONDS
+    assert number not in [value for _, value in numbers_and_texts(PACKAGE / module)]
+
+
+def test_the_connection_form_offers_the_versions_of_the_path_table() -> None:
+    from tengr_provider.api_paths import API_VERSION_LABELS, API_VERSIONS, DEFAULT_API_VERSION, PATHS
+
+    schema = tengr_provider.get_provider_info()["connection-types"][0]["conn-fields"]["api_version"]["schema"]
+    assert schema["enum"] == list(API_VERSIONS) == list(PATHS) == list(API_VERSION_LABELS)
+    assert (schema["values_display"], schema["default"]) == (API_VERSION_LABELS, DEFAULT_API_VERSION)
+
+
+def test_style_dna_reads_its_stored_job_without_asking_its_type() -> None:
+    # V1's answer and V2's artwork are kept in one shape (an artwork), so no method switches on type.
+    assert calls_to({"isinstance", "type"}, PACKAGE / "operators" / "style_dna.py") == []

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 from unittest import mock
 
 import pytest
-from tests.helpers import HAS_TASK_STATE_STORE, FakeTaskStateStore, task_context
+import responses
+from tests.helpers import BASE_URL, HAS_TASK_STATE_STORE, FakeTaskStateStore, task_context
 
 from tengr_provider.exceptions import (
     TengrArtworkFailedError,
@@ -330,28 +332,65 @@ def test_created_artwork_id_is_stored_before_waiting() -> None:
         operator.execute(task_context(store))
 
 
-@DURABLE
-def test_style_dna_retry_reuses_an_unexpired_image() -> None:
+def style_dna_image(url: str, expires_at: str = "2099-01-01T00:00:00Z") -> StyleDnaImage:
+    """A V1 style-dna answer."""
+    return StyleDnaImage.model_validate({"imageUrl": url, "expiresAt": expires_at, "creditsUsed": 1})
+
+
+def style_dna_try(store: FakeTaskStateStore, answer: StyleDnaImage | Artwork) -> tuple[dict[str, Any], Any]:
+    """One try of a style-dna task sharing ``store`` with the others: its result and its hook."""
     operator = TengrStyleDnaOperator(task_id="style", **STYLE_ARGS)
     hook = with_hook(operator)
-    stored = {"imageUrl": "https://cdn.example/s.png", "expiresAt": "2099-01-01T00:00:00Z", "creditsUsed": 1}
-    assert operator.execute(task_context(FakeTaskStateStore({"tengr_style_dna_image": stored})))[
-        "imageUrl"
-    ] == ("https://cdn.example/s.png")
+    hook.submit_style_dna.return_value = answer
+    hook.get_artwork.return_value = answer
+    hook.wait_for_artwork.return_value = answer
+    return operator.execute(task_context(store)), hook
+
+
+@DURABLE
+def test_style_dna_retry_reuses_an_unexpired_image() -> None:
+    store = FakeTaskStateStore()
+    first, _ = style_dna_try(store, style_dna_image("https://cdn.example/s.png"))
+    again, hook = style_dna_try(store, style_dna_image("https://cdn.example/new.png"))
+    assert first["imageUrl"] == again["imageUrl"] == "https://cdn.example/s.png"
+    assert again["artworkId"] is None  # V1 makes no artwork
     hook.submit_style_dna.assert_not_called()
+    hook.get_artwork.assert_not_called()  # V1's answer carries its image: nothing to read
 
 
 @DURABLE
 def test_style_dna_retry_regenerates_an_expired_image() -> None:
-    operator = TengrStyleDnaOperator(task_id="style", **STYLE_ARGS)
-    hook = with_hook(operator)
-    hook.submit_style_dna.return_value = StyleDnaImage.model_validate(
-        {"imageUrl": "https://cdn.example/new.png", "expiresAt": "2099-01-01T00:00:00Z", "creditsUsed": 1}
-    )
-    stale = {"imageUrl": "https://cdn.example/old.png", "expiresAt": "2001-01-01T00:00:00Z", "creditsUsed": 1}
-    assert operator.execute(task_context(FakeTaskStateStore({"tengr_style_dna_image": stale})))[
-        "imageUrl"
-    ] == ("https://cdn.example/new.png")
+    store = FakeTaskStateStore()
+    style_dna_try(store, style_dna_image("https://cdn.example/old.png", expires_at="2001-01-01T00:00:00Z"))
+    again, hook = style_dna_try(store, style_dna_image("https://cdn.example/new.png"))
+    assert again["imageUrl"] == "https://cdn.example/new.png"
+    hook.submit_style_dna.assert_called_once()
+
+
+@DURABLE
+def test_style_dna_retry_under_v2_reconnects_to_the_stored_artwork() -> None:
+    store = FakeTaskStateStore()
+    started = Artwork.model_validate({"id": "sd-1", "status": "starting", "results": []})
+    finished = Artwork.model_validate({"id": "sd-1", "status": "succeeded", "results": [RESULT_URL]})
+    first = TengrStyleDnaOperator(task_id="style", **STYLE_ARGS)
+    first_hook = with_hook(first)
+    first_hook.submit_style_dna.return_value = started
+    first_hook.wait_for_artwork.side_effect = TengrWaitTimeoutError("sd-1", 1, "processing")
+    with pytest.raises(TengrWaitTimeoutError):
+        first.execute(task_context(store))
+
+    again, hook = style_dna_try(store, finished)
+
+    hook.submit_style_dna.assert_not_called()
+    assert (again["artworkId"], again["imageUrl"]) == ("sd-1", RESULT_URL)
+
+
+@DURABLE
+def test_style_dna_stored_by_another_provider_version_asks_for_a_new_image() -> None:
+    store = FakeTaskStateStore({"tengr_style_dna_image": {"imageUrl": "https://cdn.example/s.png"}})
+    again, hook = style_dna_try(store, style_dna_image("https://cdn.example/new.png"))
+    assert again["imageUrl"] == "https://cdn.example/new.png"
+    hook.submit_style_dna.assert_called_once()
 
 
 @pytest.mark.skipif(HAS_TASK_STATE_STORE, reason="the fallback only applies below Airflow 3.3")
@@ -379,3 +418,37 @@ def test_result_link_key_exists_even_when_the_try_fails_early() -> None:
     with pytest.raises(TengrRequestValidationError):
         operator.execute(context)
     assert context["ti"].xcoms[RESULT_URL_XCOM_KEY] == []
+
+
+def test_a_try_validates_its_request_once_and_says_each_warning_once(
+    tengr_connection: str,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    # The create, the asset event and OpenLineage's start and complete all read the request of the try.
+    from tengr_provider.operators import _base
+    from tengr_provider.version_compat import Asset
+
+    caplog.set_level(logging.DEBUG)
+    accessors = pytest.importorskip("airflow.sdk.execution_time.context").OutletEventAccessors
+    pytest.importorskip("airflow.providers.openlineage")
+    validated: list[object] = []
+    validate = _base.parse_request
+    monkeypatch.setattr(_base, "parse_request", lambda *args: validated.append(args) or validate(*args))
+    operator = photo_pilot(
+        prompt="word " * 257, image_guidance=3, width=1024, height=1024, outlets=[Asset("tengr://restyled")]
+    )
+    done = {**artwork("succeeded").to_api(), "artworkType": "photo_pilot"}
+    with responses.RequestsMock() as api:
+        api.post(f"{BASE_URL}/v1/artworks/photo-pilot", json=done, status=202)
+        operator.get_openlineage_facets_on_start()
+        operator.execute({**task_context(), "outlet_events": accessors()})
+        operator.get_openlineage_facets_on_complete(None)
+
+    assert len(validated) == 1
+    # Airflow 3.0 logs through the standard library (caplog), 3.1+ through structlog (stdout/stderr);
+    # either way each warning is said once.
+    printed = "".join(capfd.readouterr())
+    for warning in ("prompt has 257 words", "width, height only apply when image_guidance is LOW"):
+        assert max(caplog.text.count(warning), printed.count(warning)) == 1

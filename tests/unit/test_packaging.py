@@ -1,8 +1,10 @@
-"""The built distribution: the licence travels with it and the Airflow floor is the one we test."""
+"""The built distribution: the licence travels with it; the Airflow floor and the Python it promises are
+the ones the suite runs on."""
 
 from __future__ import annotations
 
 import re
+import subprocess
 import zipfile
 from email.message import Message
 from email.parser import Parser
@@ -45,3 +47,25 @@ def test_the_wheel_requires_the_oldest_airflow_the_suite_runs_on(wheel: zipfile.
     assert floor is not None
     requires = metadata(wheel).get_all("Requires-Dist") or []
     assert f"apache-airflow>={floor.group(1)}" in requires, requires
+
+
+@pytest.mark.timeout(120)
+def test_the_wheel_names_only_the_python_the_suite_runs_on(wheel: zipfile.ZipFile) -> None:
+    # make test, make test-floor and CI create their venvs from the Makefile's PYTHON: that interpreter's
+    # version is the one the suite passes on, and the only one a classifier may promise.
+    python = re.search(r"^PYTHON \?= (\S+)$", (REPO / "Makefile").read_text(), re.MULTILINE)
+    assert python is not None
+    tested = subprocess.run(
+        [python.group(1), "-c", "import sys; print(f'{sys.version_info[0]}.{sys.version_info[1]}')"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    ).stdout.strip()
+    classifiers = metadata(wheel).get_all("Classifier") or []
+    versions = [
+        c.rpartition(" :: ")[2]
+        for c in classifiers
+        if re.fullmatch(r"Programming Language :: Python :: 3\.\d+", c)
+    ]
+    assert versions == [tested]

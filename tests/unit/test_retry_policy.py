@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from tests.helpers import AIRFLOW_VERSION
+import responses
+from tests.helpers import AIRFLOW_VERSION, BASE_URL
 
 from tengr_provider.exceptions import (
     TengrApiError,
@@ -18,6 +19,7 @@ from tengr_provider.exceptions import (
     TengrServerError,
     TengrWaitTimeoutError,
 )
+from tengr_provider.hooks.tengr import TengrHook
 from tengr_provider.models import TengrRequestValidationError
 from tengr_provider.retry_policy import TengrRetryPolicy
 from tengr_provider.storage import TengrStorageError
@@ -86,6 +88,28 @@ def test_a_huge_retry_after_is_capped() -> None:
     error = with_retry_after(TengrRateLimitError(429, "busy"), 86_400)
     _, delay, _ = decide(error, max_retry_after=timedelta(minutes=5))
     assert delay == timedelta(minutes=5)
+
+
+@needs_policies
+def test_each_retry_after_cap_is_the_one_its_setting_names(tengr_connection: str) -> None:
+    # rate_limit_timeout bounds the call's own waiting; max_retry_after bounds the task's retry delay.
+    # Neither is overridden by a cap of its own when the header is read.
+    hook = TengrHook(tengr_connection, rate_limit_timeout=1)
+    sleeps: list[float] = []
+    hook._sleep = sleeps.append  # type: ignore[method-assign]
+    with responses.RequestsMock() as api:
+        api.get(
+            f"{BASE_URL}/v1/artworks/a-1",
+            status=429,
+            json={"message": "Too Many Requests", "statusCode": 429},
+            headers={"Retry-After": "1200"},
+        )
+        with pytest.raises(TengrRateLimitError) as raised:
+            hook.get_artwork("a-1")
+        assert (len(api.calls), sleeps) == (1, [])  # raised at once, nothing slept
+
+    action, delay, _ = decide(raised.value, max_retry_after=timedelta(minutes=20))
+    assert (action, delay) == ("retry", timedelta(seconds=1200))
 
 
 @needs_policies

@@ -148,31 +148,50 @@ async def test_a_404_ends_only_that_wait(apis: dict[str, FakeApi]) -> None:
     assert "Artwork not found" in results[1][0]["message"]
 
 
+async def until(condition: Callable[[], object], what: str) -> None:
+    """Let the loop run until ``condition`` holds (at most 1,000 poll intervals); fail naming ``what``."""
+    for _ in range(1000):
+        if condition():
+            return
+        await asyncio.sleep(INTERVAL)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+async def rounds_pass(api: FakeApi, reads_of_b: int) -> list[str]:
+    """Wait until the poller has read ``b`` ``reads_of_b`` more times; the calls made meanwhile."""
+    start = len(api.calls)
+    await until(lambda: api.calls[start:].count("get b") >= reads_of_b, f"{reads_of_b} more reads of b")
+    return api.calls[start:]
+
+
 async def test_a_cancelled_trigger_unregisters_and_the_poller_stops(apis: dict[str, FakeApi]) -> None:
-    apis["tengr_default"] = api = FakeApi({"a": ["processing"], "b": ["processing"]})
+    # The list shows no id, so every round reads each registered id by itself: what a round asks for
+    # is exactly who is registered.
+    apis["tengr_default"] = api = FakeApi({"a": ["processing"], "b": ["processing"]}, listed=False)
     task_a = asyncio.ensure_future(events_of(trigger("a")))
     task_b = asyncio.ensure_future(events_of(trigger("b")))
-    await asyncio.sleep(0.05)
+    assert "get a" in await rounds_pass(api, reads_of_b=1)
     (poller,) = pollers().values()
     assert poller.waiting == 2
 
     task_a.cancel()
-    await asyncio.sleep(0.03)
+    with pytest.raises(asyncio.CancelledError):
+        await task_a
     assert poller.waiting == 1
-    calls = len(api.calls)
-    await asyncio.sleep(0.05)
-    assert "get a" not in api.calls[calls:]
+    await rounds_pass(api, reads_of_b=1)  # a round already under way may still have asked for a
+    after = await rounds_pass(api, reads_of_b=2)
+    assert "get a" not in after  # two whole rounds since, and nobody asked for a
 
     task_b.cancel()
-    await asyncio.sleep(0.05)
+    with pytest.raises(asyncio.CancelledError):
+        await task_b
     assert not pollers()
+    await until(lambda: api.closed, "the stopped poller to close its hook")
     assert api.closed == 1
     calls = len(api.calls)
-    await asyncio.sleep(0.05)
+    for _ in range(5):
+        await asyncio.sleep(INTERVAL)
     assert len(api.calls) == calls  # nobody waits: no more calls
-    for task in (task_a, task_b):
-        with pytest.raises(asyncio.CancelledError):
-            await task
 
 
 async def test_backoff_on_429_and_5xx_applies_to_the_poller_as_a_whole(

@@ -128,6 +128,13 @@ def test_server_errors_are_retried_then_reported(tmp_path: Path, mocked: respons
     assert files_in(tmp_path) == []
 
 
+def test_checking_a_destination_creates_nothing(tmp_path: Path) -> None:
+    # A check that creates would leave empty folders behind every task that then fails to pay.
+    folder = tmp_path / "not" / "yet"
+    assert check_destination(str(folder)).path == str(folder)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_unwritable_destination_is_a_clear_error_before_any_download(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
@@ -235,22 +242,39 @@ def test_a_url_that_keeps_answering_503_costs_the_stated_budget_once(
 
     # One retry layer: no adapter retries stacked inside the copier's tries.
     assert len(mocked.calls) == DOWNLOAD_ATTEMPTS == 3
-    assert sleeps == [0.5, 1.0]
+    assert 0.5 <= sleeps[0] <= 1.0 <= sleeps[1] <= 1.5  # 0.5 s doubling, plus up to 0.5 s of jitter
 
 
-def test_a_download_honours_retry_after_within_its_cap(
+def test_a_download_waits_as_long_as_retry_after_asks(
     tmp_path: Path, mocked: responses.RequestsMock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sleeps = Sleeps()
     monkeypatch.setattr(ResultCopier, "_sleep", staticmethod(sleeps))
     mocked.get(URL, status=429, headers={"Retry-After": "2"})
-    mocked.get(URL, status=503, headers={"Retry-After": "3600"})
+    mocked.get(URL, status=503, headers={"Retry-After": "20"})
     mocked.get(URL, body=PNG, content_type="image/png")
 
     assert ResultCopier(str(tmp_path)).copy(URL, "a").endswith("/a.png")
 
-    assert sleeps == [2.0, 30.0]
+    assert 2 <= sleeps[0] <= 3  # Retry-After plus up to half again of jitter
+    assert 20 <= sleeps[1] <= 30 - sleeps[0]  # ... but never past the copy's 30 s of waiting
     assert len(mocked.calls) == 3
+
+
+@pytest.mark.parametrize("waits", [["3600"], ["20", "20"]], ids=["one-long", "two-that-add-up"])
+def test_a_retry_after_past_the_download_budget_fails_the_copy_at_once(
+    tmp_path: Path, mocked: responses.RequestsMock, monkeypatch: pytest.MonkeyPatch, waits: list[str]
+) -> None:
+    sleeps = Sleeps()
+    monkeypatch.setattr(ResultCopier, "_sleep", staticmethod(sleeps))
+    for wait in waits:
+        mocked.get(URL, status=503, headers={"Retry-After": wait})
+
+    with pytest.raises(TengrStorageError, match=rf"after {len(waits)} tries: HTTP 503 \(Retry-After"):
+        ResultCopier(str(tmp_path)).copy(URL, "a")
+
+    assert len(sleeps) == len(waits) - 1  # the wait that would pass 30 s is never begun
+    assert sum(sleeps) <= 30
 
 
 def test_a_non_transient_server_error_is_not_retried(tmp_path: Path, mocked: responses.RequestsMock) -> None:

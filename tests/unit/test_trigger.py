@@ -150,12 +150,29 @@ async def test_any_exception_becomes_an_error_event(monkeypatch: pytest.MonkeyPa
 
 
 async def test_still_waiting_while_in_progress(monkeypatch: pytest.MonkeyPatch) -> None:
-    scripted(monkeypatch, [artwork("processing")])
-    trigger = TengrArtworkTrigger(ARTWORK_ID, poll_interval=0.05, end_time=time.time() + 60, coalesce=False)
+    hook = scripted(monkeypatch, [artwork("processing")])
+    sleeps: list[float] = []
+    third_sleep = asyncio.Event()
+
+    async def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        if len(sleeps) == 3:
+            third_sleep.set()
+            await asyncio.Event().wait()  # the third pause lasts until the task is cancelled
+
+    monkeypatch.setattr(TengrArtworkTrigger, "_sleep", staticmethod(sleep))
+    trigger = TengrArtworkTrigger(ARTWORK_ID, poll_interval=5, end_time=time.time() + 60, coalesce=False)
     task = asyncio.ensure_future(trigger.run().__anext__())
-    await asyncio.sleep(0.3)
-    assert not task.done()
+    paused = asyncio.ensure_future(third_sleep.wait())
+    await asyncio.wait({task, paused}, timeout=10, return_when=asyncio.FIRST_COMPLETED)
+    paused.cancel()
+
+    # Three reads said "processing", three pauses began, and no event was yielded.
+    assert (hook.calls, len(sleeps), task.done()) == (3, 3, False)
     task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert hook.closed  # cancelled mid-pause, the hook's session is still closed
 
 
 @pytest.fixture
@@ -222,3 +239,16 @@ async def test_an_event_after_not_before_is_not_delayed(monkeypatch: pytest.Monk
     (event,) = await all_events(trigger)
     assert event.payload["status"] == "success"
     assert time.monotonic() - started < 0.3
+
+
+async def test_the_hold_until_not_before_is_the_triggers_own_sleep(
+    monkeypatch: pytest.MonkeyPatch, no_sleep: list[float]
+) -> None:
+    scripted(monkeypatch, [artwork("succeeded")])
+    trigger = TengrArtworkTrigger(
+        ARTWORK_ID, end_time=time.time() + 60, coalesce=False, not_before=time.time() + 30
+    )
+    (event,) = await all_events(trigger)  # recorded, not slept: the test takes no 30 s
+    assert event.payload["status"] == "success"
+    assert len(no_sleep) == 1
+    assert 25 < no_sleep[0] <= 30

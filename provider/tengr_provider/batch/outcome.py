@@ -12,16 +12,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from tengr_provider.models import ArtworkStatus
+
 
 class Outcome(str, enum.Enum):
     """An item's end, as the manifest names it (``status``)."""
 
     #: The artwork succeeded and every result image is stored under ``output_path``.
-    SUCCEEDED = "succeeded"
+    SUCCEEDED = ArtworkStatus.SUCCEEDED.value
     #: The artwork ended ``failed``.
-    FAILED = "failed"
+    FAILED = ArtworkStatus.FAILED.value
     #: The artwork ended ``canceled``.
-    CANCELED = "canceled"
+    CANCELED = ArtworkStatus.CANCELED.value
     #: The API refused the create (a 4xx other than 429): nothing was created or paid.
     REJECTED = "rejected"
     #: The artwork succeeded but its images could not be stored; a retry copies them again.

@@ -40,7 +40,8 @@ class TengrDecoratedOperator(DecoratedOperator, TengrBaseOperator):
     :param op_kwargs: keyword arguments of the function (templated); ``.expand()`` maps over these.
     """
 
-    #: The fields' TypedDict, named in error messages so users find what to return.
+    #: The fields' TypedDict (``PhotoPilotFields`` for ``PhotoPilotRequest``), named in error messages so
+    #: users find what to return.
     request_fields_type: ClassVar[str]
     # The function's arguments and the operator's own (output_path, ...); not the request fields, which
     # the function computes in Python.
@@ -50,6 +51,12 @@ class TengrDecoratedOperator(DecoratedOperator, TengrBaseOperator):
     )
     template_fields_renderers: ClassVar[dict[str, str]] = dict(DecoratedOperator.template_fields_renderers)
     custom_operator_name: str
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        model = getattr(cls, "request_model", None)
+        if model is not None:
+            cls.request_fields_type = f"{model.__name__.removesuffix('Request')}Fields"
 
     def __init__(
         self,
@@ -65,7 +72,6 @@ class TengrDecoratedOperator(DecoratedOperator, TengrBaseOperator):
         super().__init__(
             python_callable=python_callable, op_args=op_args, op_kwargs=op_kwargs, **unset, **kwargs
         )
-        self._request: ApiRequest | None = None
 
     def execute(self, context: Context) -> Any:
         """Run the function for the request, validate it, then run the operator with it.

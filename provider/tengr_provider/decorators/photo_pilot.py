@@ -19,7 +19,6 @@ class TengrPhotoPilotDecoratedOperator(TengrDecoratedOperator, TengrPhotoPilotOp
     """:class:`~tengr_provider.operators.TengrPhotoPilotOperator` whose request a Python function returns."""
 
     custom_operator_name = "@task.tengr_photo_pilot"
-    request_fields_type = "PhotoPilotFields"
 
 
 tengr_photo_pilot_task = cast(

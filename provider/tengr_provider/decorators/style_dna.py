@@ -19,7 +19,6 @@ class TengrStyleDnaDecoratedOperator(TengrDecoratedOperator, TengrStyleDnaOperat
     """:class:`~tengr_provider.operators.TengrStyleDnaOperator` whose request a Python function returns."""
 
     custom_operator_name = "@task.tengr_style_dna"
-    request_fields_type = "StyleDnaFields"
 
 
 tengr_style_dna_task = cast(

@@ -19,7 +19,6 @@ class TengrUpscaleDecoratedOperator(TengrDecoratedOperator, TengrUpscaleOperator
     """:class:`~tengr_provider.operators.TengrUpscaleOperator` whose request a Python function returns."""
 
     custom_operator_name = "@task.tengr_upscale"
-    request_fields_type = "UpscalingFields"
 
 
 tengr_upscale_task = cast(

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tengr_provider._http import MAX_RETRY_AFTER
 from tengr_provider.api_paths import PATHS
+from tengr_provider.hooks._settings import DEFAULT_RATE_LIMIT_TIMEOUT
 from tengr_provider.models import ARTWORK_RETENTION, LIST_LIMIT_MAX
 
 #: How long the doctor waits for the artworks it created before calling them slow (``--max-wait``).
@@ -137,7 +137,7 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
     Assumption(
         id="rate-limit",
         assumed=f"A rate-limited call answers 429, with `Retry-After` in seconds or as an HTTP date "
-        f"(at most {MAX_RETRY_AFTER:g} s), or without it.",
+        f"(within `rate_limit_timeout`, {DEFAULT_RATE_LIMIT_TIMEOUT:g} s by default), or without it.",
         relied_on_by="the hooks' retries (`RetryWait` honours `Retry-After`)",
         check="a short burst of list reads until the first 429 (`--rate-probe`)",
         spends=False,

@@ -18,11 +18,12 @@ from urllib.parse import urlsplit
 
 import requests
 
-from tengr_provider._http import MAX_RETRY_AFTER, parse_retry_after
+from tengr_provider._http import parse_retry_after
 from tengr_provider.api_paths import API_VERSIONS, PATHS
 from tengr_provider.doctor.context import Context
 from tengr_provider.doctor.probe import Answer
 from tengr_provider.exceptions import TengrApiError, TengrBadRequestError, TengrNotFoundError
+from tengr_provider.hooks._settings import DEFAULT_RATE_LIMIT_TIMEOUT
 from tengr_provider.hooks.tengr import routes_of, versions_in_routes
 from tengr_provider.models import ARTWORK_RETENTION, LIST_LIMIT_MAX, Artwork
 
@@ -445,10 +446,10 @@ def _retry_after_form(value: str) -> tuple[bool, str]:
         if parse_retry_after(text) is not None:
             return True, f"Retry-After: {text} (an HTTP date)"
         return False, f"Retry-After: {text!r} is neither seconds nor an HTTP date"
-    if not 0 <= seconds <= MAX_RETRY_AFTER:
+    if not 0 <= seconds <= DEFAULT_RATE_LIMIT_TIMEOUT:
         return False, (
-            f"Retry-After: {text} is outside 0..{MAX_RETRY_AFTER:g} s (milliseconds?); the hooks would "
-            f"wait {MAX_RETRY_AFTER:g} s"
+            f"Retry-After: {text} is outside 0..{DEFAULT_RATE_LIMIT_TIMEOUT:g} s (milliseconds?); a call "
+            "gives up at once on a wait past its rate_limit_timeout and leaves it to the task's retry"
         )
     return True, f"Retry-After: {text} (seconds)"
 

@@ -9,14 +9,13 @@ cannot drift apart.
 from __future__ import annotations
 
 import json
-import random
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
-from tenacity import RetryCallState, wait_exponential, wait_random
+from tenacity import RetryCallState
 
-from tengr_provider._http import RETRYABLE_STATUSES, parse_retry_after
+from tengr_provider._http import RETRYABLE_STATUSES, RetryWait, parse_retry_after, sleep_passes_budget
 from tengr_provider.exceptions import (
     TengrApiError,
     TengrAuthError,
@@ -204,42 +203,43 @@ def is_retryable(exc: BaseException, call: ApiCall, settings: ConnectionSettings
     return isinstance(exc, TengrConnectionError)
 
 
-class RetryWait:
-    """Tenacity wait: the server's ``Retry-After`` when it sent one, else exponential backoff + jitter.
+class RetryStop:
+    """Tenacity stop: one budget of waiting for the server, one count of other failures.
 
-    ``Retry-After`` gets jitter too (up to half of it again): clients refused in the same second are
-    told the same wait, and without jitter they would all come back in the same second and be refused
-    again.
+    A 429, and any answer that says how long to wait (``Retry-After``), may be waited out only within
+    ``rate_limit_timeout`` seconds of sleeping per call: a sleep that would pass it is not taken. The
+    call ends at once with that answer, its ``retry_after`` intact, so the task's retry policy can
+    wait it out instead of a worker slot. Other failures count against ``max_retries``.
     """
 
-    def __init__(self, initial: float, maximum: float) -> None:
-        # Written as a sum of two long-standing tenacity waits so it behaves the same on every version
-        # Airflow 3.0+ may bring.
-        self._backoff = wait_exponential(multiplier=initial, max=maximum) + wait_random(0, initial)
-
-    def __call__(self, retry_state: RetryCallState) -> float:
-        exc = retry_state.outcome.exception() if retry_state.outcome else None
-        retry_after = getattr(exc, "retry_after", None)
-        if retry_after is not None:
-            return float(retry_after) * (1 + random.uniform(0, 0.5))
-        return float(self._backoff(retry_state))
-
-
-class RetryStop:
-    """Tenacity stop: 429s retry until ``rate_limit_timeout``; other failures after ``max_retries``."""
-
-    def __init__(self, max_retries: int, rate_limit_timeout: float) -> None:
+    def __init__(
+        self, max_retries: int, rate_limit_timeout: float, call: ApiCall, logger: WarningLogger
+    ) -> None:
         self.max_retries = max_retries
         self.rate_limit_timeout = rate_limit_timeout
         self.other_failures = 0
+        self._call = call
+        self._log = logger
 
     def __call__(self, retry_state: RetryCallState) -> bool:
         exc = retry_state.outcome.exception() if retry_state.outcome else None
-        if isinstance(exc, TengrRateLimitError):
-            # ``idle_for`` is the time already spent sleeping between tries of this call.
-            return retry_state.idle_for >= self.rate_limit_timeout
-        self.other_failures += 1
-        return self.other_failures > self.max_retries
+        rate_limited = isinstance(exc, TengrRateLimitError)
+        if not rate_limited:
+            self.other_failures += 1
+            if self.other_failures > self.max_retries:
+                return True
+        asked_to_wait = rate_limited or getattr(exc, "retry_after", None) is not None
+        if asked_to_wait and sleep_passes_budget(retry_state, self.rate_limit_timeout):
+            self._log.warning(
+                "%s: %s; waiting %.1f s more would pass rate_limit_timeout (%g s): giving up now "
+                "(TengrRetryPolicy retries the task after the server's Retry-After)",
+                self._call.describe(),
+                exc,
+                retry_state.upcoming_sleep,
+                self.rate_limit_timeout,
+            )
+            return True
+        return False
 
 
 def retry_arguments(
@@ -251,7 +251,8 @@ def retry_arguments(
 ) -> dict[str, Any]:
     """Keyword arguments for ``tenacity.Retrying`` / ``AsyncRetrying``, the same for both transports."""
     retries = settings.max_retries if max_retries is None else max_retries
-    stop = RetryStop(retries, settings.rate_limit_timeout if max_retries is None else 0.0)
+    budget = settings.rate_limit_timeout if max_retries is None else 0.0
+    stop = RetryStop(retries, budget, call, logger)
 
     def should_retry(retry_state: RetryCallState) -> bool:
         exc = retry_state.outcome.exception() if retry_state.outcome else None
@@ -288,7 +289,7 @@ def retry_arguments(
 
     return {
         "stop": stop,
-        "wait": RetryWait(settings.backoff_initial, settings.backoff_max),
+        "wait": RetryWait(settings.backoff_initial, settings.backoff_max, budget),
         "retry": should_retry,
         "before_sleep": before_sleep,
         "reraise": True,

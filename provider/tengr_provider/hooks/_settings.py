@@ -32,6 +32,9 @@ from tengr_provider.exceptions import TengrAuthError
 #: JSON connections call it password. Every message that points at the key says it this way.
 KEY_FIELD = "the connection's API key field (the password field outside the UI)"
 
+#: Seconds one call may wait on the server unless the connection says otherwise (``rate_limit_timeout``).
+DEFAULT_RATE_LIMIT_TIMEOUT = 600.0
+
 #: The prefix Airflow 2's connection form gave extras; such connections are still read.
 LEGACY_PREFIX = "extra__tengr__"
 
@@ -56,8 +59,9 @@ class ConnectionSettings(BaseModel):
     :param max_retries: how many times a retryable failure is tried again.
     :param retry_creates: whether a create call is retried after an answer that may mean it already
         happened (5xx, a timeout, a dropped connection); retrying can create a second artwork.
-    :param rate_limit_timeout: seconds one call keeps retrying 429 answers (they do not count
-        against ``max_retries``).
+    :param rate_limit_timeout: seconds one call may sleep waiting on the server: 429s (which do not
+        count against ``max_retries``) are retried and ``Retry-After`` honoured until then; a wait that
+        would pass it ends the call at once with the server's answer.
     :param allow_insecure_webhooks: accept webhook URLs that are plain http or point at a private host
         (newer API revisions refuse them; older ones, private deployments and the emulator may not).
     :param backoff_initial: first wait before a retry, in seconds; it doubles with each retry.
@@ -84,7 +88,7 @@ class ConnectionSettings(BaseModel):
     retry_creates: bool = True
     # A 429 means nothing was done, so waiting is always safe; counting 429s against ``max_retries``
     # instead made big batches fail under a rate limit.
-    rate_limit_timeout: _Seconds = Field(600.0, ge=0)
+    rate_limit_timeout: _Seconds = Field(DEFAULT_RATE_LIMIT_TIMEOUT, ge=0)
     allow_insecure_webhooks: bool = False
     backoff_initial: _Seconds = Field(1.0, ge=SHORTEST_SECONDS)
     backoff_max: _Seconds = Field(60.0, ge=SHORTEST_SECONDS)

@@ -17,12 +17,36 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from tengr_provider.exceptions import TengrConnectionError, TengrRateLimitError, TengrServerError
+from tengr_provider.exceptions import (
+    TRANSIENT_ERRORS,
+    TengrConnectionError,
+    TengrRateLimitError,
+    TengrServerError,
+)
 from tengr_provider.hooks._api import WarningLogger
 from tengr_provider.models import Artwork
 
-#: Failures that outlast the hook's own retries but may still pass: a wait keeps polling through them.
-TRANSIENT_ERRORS = (TengrRateLimitError, TengrServerError, TengrConnectionError)
+__all__ = [
+    "DEFAULT_BATCH_TIMEOUT",
+    "DEFAULT_POLL_INTERVAL",
+    "DEFAULT_WAIT_TIMEOUT",
+    "HOOK_POLL_INTERVAL",
+    "TRANSIENT_ERRORS",
+    "ArtworkWait",
+    "note_unknown_status",
+]
+
+#: Seconds between two reads of an artwork waited for by a task (operators, sensor's trigger), unless it
+#: says otherwise.
+DEFAULT_POLL_INTERVAL = 10
+#: The same for a direct caller of the hook's waits (``TengrHook.wait_for_artwork``), as the interface
+#: states: code that calls the hook itself usually waits for one artwork and wants it soon.
+HOOK_POLL_INTERVAL = 5
+#: Seconds of waiting before a wait gives up, unless the caller says otherwise.
+DEFAULT_WAIT_TIMEOUT = 3600
+#: Seconds one try of a batch may take (creating, waiting for and storing all its artworks), unless
+#: it says otherwise: a day, since a catalog at a low rate limit takes hours.
+DEFAULT_BATCH_TIMEOUT = 24 * 3600
 
 
 def note_unknown_status(artwork: Artwork, seen: set[tuple[str, str]], logger: WarningLogger) -> None:

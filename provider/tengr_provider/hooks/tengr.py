@@ -43,7 +43,12 @@ from tengr_provider.hooks._api import (
     unexpected_error,
 )
 from tengr_provider.hooks._settings import ConnectionSettings, settings_from_connection
-from tengr_provider.hooks._wait import TRANSIENT_ERRORS, ArtworkWait
+from tengr_provider.hooks._wait import (
+    DEFAULT_WAIT_TIMEOUT,
+    HOOK_POLL_INTERVAL,
+    TRANSIENT_ERRORS,
+    ArtworkWait,
+)
 from tengr_provider.models import (
     ARTWORK_RETENTION,
     LIST_LIMIT_MAX,
@@ -212,8 +217,8 @@ class _TengrHookBase(BaseHook):
     :param max_retries: retries of a retryable failure; overrides the ``max_retries`` extra (default 5).
     :param retry_creates: retry a create after a 5xx, timeout or dropped connection, at the risk of a
         duplicate artwork; overrides the ``retry_creates`` extra (default True).
-    :param rate_limit_timeout: seconds one call keeps retrying 429 answers; overrides the
-        ``rate_limit_timeout`` extra (default 600).
+    :param rate_limit_timeout: seconds one call may wait on the server (429s, ``Retry-After``); overrides
+        the ``rate_limit_timeout`` extra (default 600).
     :param allow_insecure_webhooks: accept http webhooks and webhooks on private hosts; overrides the
         ``allow_insecure_webhooks`` extra (default False).
     :param backoff_initial: first backoff wait in seconds (doubles each retry, with jitter); overrides
@@ -385,9 +390,14 @@ class TengrHook(_TengrHookBase):
             )
 
     def _create(self, name: str, request: ApiRequest, **values: str) -> tuple[ApiCall, Any]:
-        """Send the table's create call ``name``; the call (for messages) and the API's answer."""
+        """Send the table's create call ``name``; the call (for messages) and the API's answer.
+
+        The request's warnings (what the API will truncate or ignore) are logged here, once per create.
+        """
         self._check_webhook(request, name)
         call = _create_call(self.settings, name, request.to_api(), **values)
+        for warning in request.warnings():
+            self.log.warning("%s: %s", call.describe(), warning)
         return call, self._call(call)
 
     def create_photo_pilot(self, request: PhotoPilotRequest | dict[str, Any]) -> Artwork:
@@ -410,7 +420,10 @@ class TengrHook(_TengrHookBase):
         return _created_artwork(data, call, self.log)
 
     def generate_style_dna(
-        self, request: StyleDnaRequest | dict[str, Any], poll_interval: float = 5, timeout: float = 3600
+        self,
+        request: StyleDnaRequest | dict[str, Any],
+        poll_interval: float = HOOK_POLL_INTERVAL,
+        timeout: float = DEFAULT_WAIT_TIMEOUT,
     ) -> StyleDnaImage:
         """Generate an image in a Style DNA; its URL expires at ``expires_at``, so copy it soon.
 
@@ -441,6 +454,10 @@ class TengrHook(_TengrHookBase):
                 f"endpoint: {endpoint!r} answers with an image, not an artwork, under API V1; use "
                 "TengrStyleDnaOperator (or generate_style_dna), or api_version v2"
             )
+        known = ENDPOINT_MODELS.get(endpoint.strip("/"))
+        if known is not None:
+            call, answer = self._create(name, parse_request(known[1], request), **values)
+            return _created_artwork(answer, call, self.log)
         call = _create_call(self.settings, name, self.prepare_create(endpoint, request), **values)
         return _created_artwork(self._call(call), call, self.log)
 
@@ -477,7 +494,12 @@ class TengrHook(_TengrHookBase):
         call = _list_call(self.settings, offset, limit)
         return _artworks_from(self._call(call), call)
 
-    def wait_for_artwork(self, artwork_id: str, poll_interval: float = 5, timeout: float = 3600) -> Artwork:
+    def wait_for_artwork(
+        self,
+        artwork_id: str,
+        poll_interval: float = HOOK_POLL_INTERVAL,
+        timeout: float = DEFAULT_WAIT_TIMEOUT,
+    ) -> Artwork:
         """Poll until the artwork ends; return it on success.
 
         A 429, 5xx or connection failure that outlasts the hook's retries does not end the wait: polling

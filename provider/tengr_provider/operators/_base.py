@@ -1,6 +1,7 @@
 """What the three operators share: templated request fields, resumable submit, waiting, storing.
 
-Each operator names its request model and fields; this base turns the rendered fields into a
+Each operator names its request model; its keyword arguments, template fields and field tuple follow
+from it (:mod:`tengr_provider.operators._request_keywords`). This base turns the rendered fields into a
 validated request, submits it on the worker, keeps the artwork id in the task state store before any
 wait (so a retried task reconnects instead of paying again), waits by polling or in the triggerer,
 and copies the results to ``output_path``.
@@ -20,10 +21,11 @@ from tengr_provider.exceptions import (
     TengrNotFoundError,
     TengrWaitTimeoutError,
 )
-from tengr_provider.hooks._wait import note_unknown_status
+from tengr_provider.hooks._wait import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT, note_unknown_status
 from tengr_provider.hooks.tengr import TengrHook
 from tengr_provider.links import RESULT_LINKS, RESULT_URL_XCOM_KEY, link_targets
 from tengr_provider.models import ApiRequest, Artwork, ArtworkStatus, parse_request
+from tengr_provider.operators._request_keywords import request_keywords_init
 from tengr_provider.storage import DEFAULT_MAX_IMAGE_BYTES, ResultCopier, check_destination, is_local
 from tengr_provider.triggers.artwork import ArtworkWaitEvent
 from tengr_provider.triggers.deferral import default_deferrable, defer_artwork_wait
@@ -37,8 +39,9 @@ if TYPE_CHECKING:
 ARTWORK_ID_XCOM_KEY = "artwork_id"
 _Result = TypeVar("_Result")
 
-#: What :meth:`TengrArtworkOperator.get_job_status` reports for a stored job that cannot be resumed.
-_GONE = frozenset({"not_found", "expired"})
+#: What :meth:`TengrArtworkOperator.get_job_status` reports for a stored job that cannot be resumed (the
+#: artwork is past retention, or an image's URL expired): a new one is created.
+GONE = "gone"
 
 #: Executors that run every task on the scheduler's machine, where a ``file://`` output_path is shared.
 _SINGLE_MACHINE_EXECUTORS = frozenset({"LocalExecutor", "SequentialExecutor"})
@@ -55,12 +58,16 @@ class TengrBaseOperator(ResumableJobMixin, BaseOperator):
         picks up the artwork it already created instead of creating (and paying for) another.
     """
 
-    #: The request model and the operator arguments that fill it, in the model's snake_case names.
+    #: The request model, and the operator arguments that fill it (its fields, derived from it).
     request_model: ClassVar[type[ApiRequest]]
-    request_fields: ClassVar[tuple[str, ...]]
+    request_fields: ClassVar[tuple[str, ...]] = ()
 
     template_fields: tuple[str, ...] = ("tengr_conn_id", "output_path")
     operator_extra_links = tuple(link() for link in RESULT_LINKS)
+
+    #: The request of this try and the rendered values it was validated from (see :meth:`build_request`).
+    _request: ApiRequest | None = None
+    _request_from: dict[str, Any] | None = None
 
     def __init__(
         self,
@@ -77,13 +84,38 @@ class TengrBaseOperator(ResumableJobMixin, BaseOperator):
         self.output_path = output_path
         self.max_image_bytes = max_image_bytes
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """A class that names its ``request_model`` takes the model's fields as templated keywords."""
+        super().__init_subclass__(**kwargs)
+        model = cls.__dict__.get("request_model")
+        if model is None:
+            return
+        cls.request_fields = tuple(model.model_fields)
+        inherited = [name for name in cls.template_fields if name not in cls.request_fields]
+        cls.template_fields = (*inherited, *cls.request_fields)
+        if "__init__" not in cls.__dict__:  # the signature is typed for IDEs only, under TYPE_CHECKING
+            cls.__init__ = request_keywords_init(cls, model)  # type: ignore[method-assign]
+
     @cached_property
     def hook(self) -> TengrHook:
         """The hook, created on first use in the task's process."""
         return TengrHook(tengr_conn_id=self.tengr_conn_id)
 
     def build_request(self) -> ApiRequest:
-        """The validated request from the rendered fields; raises naming the field and the rule."""
+        """The request of this try, validated once; raises naming the field and the rule.
+
+        The create call, the asset events, OpenLineage's start and complete all read it: validating it
+        again for each would repeat the work for the same answer. It is validated anew only when the
+        rendered values change (a new try renders its templates again).
+        """
+        rendered = {name: getattr(self, name) for name in self.template_fields}
+        if self._request is None or self._request_from != rendered:
+            self._request = self._validate_request()
+            self._request_from = rendered
+        return self._request
+
+    def _validate_request(self) -> ApiRequest:
+        """The request model filled from the rendered request fields."""
         fields = {name: getattr(self, name) for name in self.request_fields}
         return parse_request(self.request_model, {k: v for k, v in fields.items() if v is not None})
 
@@ -166,8 +198,8 @@ class TengrArtworkOperator(TengrBaseOperator):
         *,
         wait_for_completion: bool = True,
         deferrable: bool | None = None,
-        poll_interval: float = 10,
-        timeout: float = 3600,
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
+        timeout: float = DEFAULT_WAIT_TIMEOUT,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -198,18 +230,23 @@ class TengrArtworkOperator(TengrBaseOperator):
         self._artwork = artwork
         return artwork.id
 
+    def _artwork_id(self, external_id: JsonValue) -> str:
+        """The id of the artwork a stored job names: here the stored value is the id itself."""
+        return str(external_id)
+
     def get_job_status(self, external_id: JsonValue, context: Context) -> str:
         """Status of a stored artwork; one past retention counts as gone (and is created anew)."""
+        artwork_id = self._artwork_id(external_id)
         try:
-            self._artwork = self.hook.get_artwork(str(external_id))
+            self._artwork = self.hook.get_artwork(artwork_id)
         except TengrNotFoundError:
-            self.log.warning("Stored tengr.ai artwork %s no longer exists; creating a new one", external_id)
-            return "not_found"
+            self.log.warning("Stored tengr.ai artwork %s no longer exists; creating a new one", artwork_id)
+            return GONE
         return self._artwork.status.value
 
     def is_job_active(self, status: str) -> bool:
         """Starting, processing or a status the API added: worth reconnecting to."""
-        return status not in _GONE and not ArtworkStatus(status).is_terminal
+        return status != GONE and not ArtworkStatus(status).is_terminal
 
     def is_job_succeeded(self, status: str) -> bool:
         """Succeeded or done: its results can be collected without a new request."""
@@ -222,12 +259,13 @@ class TengrArtworkOperator(TengrBaseOperator):
         Returning the result matters: when the mixin reconnects to a running artwork it returns what
         this method returns, without calling :meth:`get_job_result`.
         """
-        artwork_id = str(external_id)
-        context["ti"].xcom_push(key=ARTWORK_ID_XCOM_KEY, value=artwork_id)
+        artwork_id = self._artwork_id(external_id)
+        if artwork_id:  # V1's style-dna answer is no artwork: no id to name
+            context["ti"].xcom_push(key=ARTWORK_ID_XCOM_KEY, value=artwork_id)
         artwork = self._artwork if self._artwork and self._artwork.id == artwork_id else None
         if self.wait_for_completion and not (artwork is not None and artwork.status.is_terminal):
             self._wait(artwork_id)
-        return self.get_job_result(external_id, context)
+        return self._collect(artwork_id, context)
 
     def _wait(self, artwork_id: str) -> None:
         if self.deferrable:
@@ -242,13 +280,16 @@ class TengrArtworkOperator(TengrBaseOperator):
 
     def get_job_result(self, external_id: JsonValue, context: Context) -> dict[str, Any]:
         """The artwork's JSON, after its images were copied to ``output_path`` (computed once)."""
-        artwork_id = str(external_id)
+        return self._collect(self._artwork_id(external_id), context)
+
+    def _collect(self, artwork_id: str, context: Context) -> dict[str, Any]:
         if self._result is not None and self._result.get("id") == artwork_id:
             return self._result
         artwork = self._artwork if self._artwork and self._artwork.id == artwork_id else None
         if artwork is None:
             artwork = self.hook.get_artwork(artwork_id)
-        context["ti"].xcom_push(key=ARTWORK_ID_XCOM_KEY, value=artwork.id)
+        if artwork.id:
+            context["ti"].xcom_push(key=ARTWORK_ID_XCOM_KEY, value=artwork.id)
         self._result = artwork.to_api() if not self.wait_for_completion else self._finish(artwork, context)
         return self._result
 

@@ -33,10 +33,8 @@ from tengr_provider.batch.statuses import read_statuses
 from tengr_provider.exceptions import (
     TengrApiError,
     TengrAuthError,
-    TengrConnectionError,
     TengrNotFoundError,
     TengrRateLimitError,
-    TengrServerError,
 )
 from tengr_provider.hooks._wait import TRANSIENT_ERRORS
 from tengr_provider.hooks.tengr import TengrHook
@@ -97,7 +95,7 @@ class BatchSupersededError(Exception):
 
 
 class BatchRun:
-    """One stretch of the batch: :meth:`run` until it answers ``done``, ``wait`` or ``timeout``.
+    """One stretch of the batch: :meth:`run` until it answers ``finished``, ``wait`` or ``timeout``.
 
     :param ledger: the batch's ledger, its generation chosen.
     :param deadline: the batch's deadline (epoch seconds) for this try.
@@ -174,8 +172,8 @@ class BatchRun:
 
     # -- the loop -----------------------------------------------------------------------------------------
 
-    def run(self) -> Literal["done", "wait", "timeout"]:
-        """Go on until every item ended (``done``), nothing can go on without waiting (``wait``), or the
+    def run(self) -> Literal["finished", "wait", "timeout"]:
+        """Go on until every item ended (``finished``), nothing can go on without waiting (``wait``), or the
         deadline passed (``timeout``). The ledger holds everything when it returns."""
         try:
             while True:
@@ -190,7 +188,7 @@ class BatchRun:
                 self._tick()
                 if self._finished():
                     self._tick(force=True)
-                    return "done"
+                    return "finished"
                 if submitted or self.recreate:
                     continue
                 if self.copying:
@@ -350,8 +348,8 @@ class BatchRun:
                 continue
             except (TengrAuthError, TengrNotFoundError) as error:
                 return "abort", error
-            except (TengrServerError, TengrConnectionError) as error:
-                return "unknown", error
+            except TRANSIENT_ERRORS as error:  # a 5xx or no answer (429s are caught above): it may have
+                return "unknown", error  # arrived
             except TengrApiError as error:
                 # A status the API answered (400): nothing was made. No status: the answer was unreadable.
                 return ("rejected" if error.status_code is not None else "unknown"), error

@@ -21,6 +21,7 @@ from tengr_provider.batch.ledger import BatchLedger, Head, TaskKey
 from tengr_provider.batch.outcome import Counts, FailurePolicy
 from tengr_provider.batch.report import BatchReport
 from tengr_provider.exceptions import TengrBatchCostError, TengrBatchInputChangedError, TengrBatchPartialError
+from tengr_provider.hooks._wait import DEFAULT_BATCH_TIMEOUT, DEFAULT_POLL_INTERVAL
 from tengr_provider.hooks.tengr import TengrHook
 from tengr_provider.links import BATCH_LINKS, CONTACT_SHEET_XCOM_KEY, browsable
 from tengr_provider.operators._batch_run import BatchRun, BatchSettings, to_create
@@ -38,8 +39,6 @@ if TYPE_CHECKING:
 ENDPOINT_ALIASES = {"style-dna": "style-dna/generate"}
 #: Unfinished artworks a batch keeps at once, by default.
 DEFAULT_MAX_IN_FLIGHT = 200
-#: Seconds one try of a batch may take, by default (creating, waiting and storing everything).
-DEFAULT_TIMEOUT = 24 * 3600.0
 #: Images copied at once, by default.
 DEFAULT_COPY_CONCURRENCY = 8
 #: The task state store's key (Airflow 3.3+): a pointer to the ledger and the last counts.
@@ -103,8 +102,8 @@ class TengrBatchOperator(BaseOperator):
         max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
         max_new_artworks: int | None = None,
         skip_invalid: bool = False,
-        poll_interval: float = 10,
-        timeout: float = DEFAULT_TIMEOUT,
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
+        timeout: float = DEFAULT_BATCH_TIMEOUT,
         deferrable: bool | None = None,
         fresh: bool = False,
         fail_on_partial_error: bool = True,

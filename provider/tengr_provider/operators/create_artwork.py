@@ -41,7 +41,7 @@ class TengrCreateArtworkOperator(TengrArtworkOperator):
         self.endpoint = endpoint
         self.request = request
 
-    def build_request(self) -> ApiRequest:
+    def _validate_request(self) -> ApiRequest:
         """The endpoint's model when it has one, else the body as given; raises naming the field."""
         known = ENDPOINT_MODELS.get(str(self.endpoint).strip("/"))
         if known is not None:

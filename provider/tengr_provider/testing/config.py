@@ -8,12 +8,12 @@ from http import HTTPStatus
 from typing import Any
 
 from tengr_provider.api_paths import API_VERSIONS
-from tengr_provider.models import LIST_LIMIT_MAX
+from tengr_provider.models import ARTWORK_RETENTION, LIST_LIMIT_MAX
 
 #: The key the emulator expects unless told otherwise; it is a public test value, not a secret.
 DEFAULT_API_KEY = "tengr-emulator-key"
-#: How long the real API keeps artworks (8 days).
-DEFAULT_RETENTION_SECONDS = 8 * 24 * 3600.0
+#: How long the real API keeps artworks.
+DEFAULT_RETENTION_SECONDS = ARTWORK_RETENTION.total_seconds()
 #: How long a style-dna image URL serves before it expires.
 DEFAULT_URL_TTL_SECONDS = 3600.0
 #: Orders ``GET /v1/artworks`` can list in: ``newest`` first (what the API does and the provider's

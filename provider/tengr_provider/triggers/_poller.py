@@ -46,10 +46,10 @@ from typing import Any, Protocol
 
 from tengr_provider.exceptions import TengrApiError
 from tengr_provider.hooks._wait import TRANSIENT_ERRORS, ArtworkWait
-from tengr_provider.models import Artwork
+from tengr_provider.models import LIST_LIMIT_MAX, Artwork
 
 #: Items per list call: the API's maximum.
-PAGE_LIMIT = 500
+PAGE_LIMIT = LIST_LIMIT_MAX
 #: Pages read beyond the ones the registered ids fill, for artworks created meanwhile by others.
 EXTRA_PAGES = 2
 #: After failing rounds the next one waits up to this many intervals.

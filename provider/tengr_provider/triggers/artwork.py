@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Literal
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
@@ -17,7 +17,12 @@ from pydantic import BaseModel, ValidationError
 
 from tengr_provider import DEFAULT_CONN_ID
 from tengr_provider.exceptions import TengrArtworkFailedError
-from tengr_provider.hooks._wait import TRANSIENT_ERRORS, ArtworkWait
+from tengr_provider.hooks._wait import (
+    DEFAULT_POLL_INTERVAL,
+    DEFAULT_WAIT_TIMEOUT,
+    TRANSIENT_ERRORS,
+    ArtworkWait,
+)
 from tengr_provider.hooks.tengr import TengrAsyncHook
 from tengr_provider.models import Artwork, ArtworkStatus
 from tengr_provider.triggers._poller import POLL_SPREAD, PollerKey, poller_for
@@ -128,11 +133,15 @@ class TengrArtworkTrigger(BaseTrigger):
         has taken in the deferral's exit before the task is queued again.
     """
 
+    #: How the trigger sleeps (between its own reads, and holding an event until ``not_before``); tests
+    #: replace it, as the hooks' and the poller's, instead of ``asyncio.sleep`` for everything in the loop.
+    _sleep: Callable[[float], Awaitable[None]] = staticmethod(asyncio.sleep)
+
     def __init__(
         self,
         artwork_id: str,
         tengr_conn_id: str = DEFAULT_CONN_ID,
-        poll_interval: float = 10,
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
         end_time: float | None = None,
         coalesce: bool = True,
         not_before: float | None = None,
@@ -141,7 +150,7 @@ class TengrArtworkTrigger(BaseTrigger):
         self.artwork_id = artwork_id
         self.tengr_conn_id = tengr_conn_id
         self.poll_interval = poll_interval
-        self.end_time = end_time if end_time is not None else time.time() + 3600
+        self.end_time = end_time if end_time is not None else time.time() + DEFAULT_WAIT_TIMEOUT
         self.coalesce = coalesce
         self.not_before = not_before
 
@@ -180,7 +189,7 @@ class TengrArtworkTrigger(BaseTrigger):
             event = ArtworkWaitEvent.failed(self.artwork_id, exc)
         early = (self.not_before or 0) - time.time()
         if early > 0:  # every event requeues the task, so every event waits (see ``not_before``)
-            await asyncio.sleep(early)
+            await self._sleep(early)
         yield TriggerEvent(event.model_dump())  # type: ignore[no-untyped-call]
 
     def _new_wait(self) -> ArtworkWait:
@@ -227,4 +236,4 @@ class TengrArtworkTrigger(BaseTrigger):
                 pause = wait.pause(random.uniform(*POLL_SPREAD))
                 if pause is None:
                     return ArtworkWaitEvent.timed_out(wait)
-                await asyncio.sleep(pause)
+                await self._sleep(pause)

@@ -27,7 +27,7 @@ from airflow.triggers.base import BaseTrigger, TriggerEvent
 from pydantic import BaseModel, ValidationError
 
 from tengr_provider import DEFAULT_CONN_ID
-from tengr_provider.hooks._wait import ArtworkWait
+from tengr_provider.hooks._wait import DEFAULT_POLL_INTERVAL, ArtworkWait
 from tengr_provider.hooks.tengr import TengrAsyncHook
 from tengr_provider.models import Artwork
 from tengr_provider.triggers._poller import PollerKey, poller_for
@@ -87,7 +87,7 @@ class TengrBatchTrigger(BaseTrigger):
         self,
         artwork_ids: list[str],
         tengr_conn_id: str = DEFAULT_CONN_ID,
-        poll_interval: float = 10,
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
         end_time: float | None = None,
         not_before: float | None = None,
     ) -> None:

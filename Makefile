@@ -101,7 +101,7 @@ test-examples-standalone: install
 demo: install
 	$(VENV)/bin/python scripts/demo.py
 
-# The benchmarks behind docs/benchmarks.md (about 8 minutes on 2 cores; not part of `make test`).
+# The benchmarks behind docs/benchmarks.md (about 15 minutes on 2 cores; not part of `make test`).
 bench: install
 	$(VENV)/bin/python -m bench.run_all
 

@@ -83,10 +83,14 @@ def run_concurrent(
     owned: list[str] = []
     owned_lock = threading.Lock()
     slot_seconds = [0.0]
+    slot_cpu_seconds = [0.0]
+    executions = [0]
 
     def account(outcome: RunOutcome, context: dict[str, Any]) -> None:
         with owned_lock:
             slot_seconds[0] += outcome.slot.wall
+            slot_cpu_seconds[0] += outcome.slot.cpu
+            executions[0] += 1
             artwork_id = context["task_state_store"].get(ARTWORK_ID_KEY)
             if artwork_id and artwork_id not in owned:
                 owned.append(artwork_id)
@@ -133,6 +137,8 @@ def run_concurrent(
         "failure_examples": sorted(set(tally.failures))[:5],
         "artworks_owned_by_tasks": len(owned),
         "worker_slot_seconds": slot_seconds[0],
+        "worker_cpu_seconds": slot_cpu_seconds[0],
+        "executions": executions[0],
         "triggerer_cpu_seconds": triggerer.cpu_seconds,
     }
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from bench._common import REPO, base_parser, emit, parse_result_line, print_table
 
-BENCHMARKS = ("waiting_cost", "triggerer_scale", "batch_rate_limit", "client_overhead")
+BENCHMARKS = ("waiting_cost", "triggerer_scale", "batch_rate_limit", "client_overhead", "batch_scale")
 
 
 def run_benchmark(name: str, smoke: bool, timeout: float) -> tuple[dict[str, Any] | None, float, str]:

@@ -9,12 +9,13 @@ emulator's URLs die with it), and every link in the page is relative, so the fol
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
+
+from tengr_provider.contact_sheet import Figure, render_page
 
 #: Reads one artwork's JSON (as the API names it: ``id``, ``results``, ``parameters``) by id.
 GetArtwork = Callable[[str], dict[str, Any]]
@@ -71,28 +72,15 @@ def chain_rows(run_output: Path, get_artwork: GetArtwork, fetch: Fetch) -> list[
 
 def render(run_output: Path, rows: Iterable[Row], title: str) -> str:
     """The page: one table row per product, images linked relative to ``run_output``."""
-    body = "\n".join(_row_html(run_output, row) for row in rows)
-    return f"""<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>{html.escape(title)}</title>
-<style>
-body {{ font-family: system-ui, sans-serif; margin: 2rem; }}
-td {{ vertical-align: top; padding: 0.5rem; }}
-img {{ max-width: 320px; max-height: 320px; display: block; }}
-figcaption {{ font: 12px monospace; color: #555; }}
-</style>
-</head>
-<body>
-<h1>{html.escape(title)}</h1>
-<table>
-<tr><th>source</th><th>restyled</th><th>upscaled</th></tr>
-{body}
-</table>
-</body>
-</html>
-"""
+    table = (
+        [
+            _figures(run_output, [row.source] if row.source else []),
+            _figures(run_output, [row.restyled]),
+            _figures(run_output, row.upscaled),
+        ]
+        for row in rows
+    )
+    return render_page(title, ("source", "restyled", "upscaled"), table)
 
 
 def write_contact_sheet(run_output: Path, rows: Iterable[Row], title: str) -> Path:
@@ -133,23 +121,12 @@ def pixel_size(path: Path) -> str:
         return ""
 
 
-def _cell(run_output: Path, pictures: Iterable[Picture]) -> str:
-    figures = []
-    for picture in pictures:
-        href = html.escape(picture.path.relative_to(run_output).as_posix(), quote=True)
-        caption = html.escape(picture.artwork_id or "source photo")
-        size = pixel_size(picture.path)
-        shown = f"{caption}<br>{size}" if size else caption
-        figures.append(
-            f'<figure><a href="{href}"><img src="{href}" alt="{caption}"></a>'
-            f"<figcaption>{shown}</figcaption></figure>"
+def _figures(run_output: Path, pictures: Iterable[Picture]) -> list[Figure]:
+    return [
+        Figure(
+            picture.path.relative_to(run_output).as_posix(),
+            picture.artwork_id or "source photo",
+            pixel_size(picture.path),
         )
-    return f"<td>{''.join(figures) or '—'}</td>"
-
-
-def _row_html(run_output: Path, row: Row) -> str:
-    source = [row.source] if row.source else []
-    return (
-        f"<tr>{_cell(run_output, source)}{_cell(run_output, [row.restyled])}"
-        f"{_cell(run_output, row.upscaled)}</tr>"
-    )
+        for picture in pictures
+    ]

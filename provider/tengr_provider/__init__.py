@@ -57,14 +57,21 @@ def get_provider_info() -> dict[str, Any]:
                     "tengr_provider.operators.style_dna",
                     "tengr_provider.operators.upscaling",
                     "tengr_provider.operators.create_artwork",
+                    "tengr_provider.operators.batch",
                 ],
             }
         ],
         "sensors": [{"integration-name": "tengr.ai", "python-modules": ["tengr_provider.sensors.artwork"]}],
-        "triggers": [{"integration-name": "tengr.ai", "python-modules": ["tengr_provider.triggers.artwork"]}],
-        # Every class of tengr_provider.links.RESULT_LINKS.
+        "triggers": [
+            {
+                "integration-name": "tengr.ai",
+                "python-modules": ["tengr_provider.triggers.artwork", "tengr_provider.triggers.batch"],
+            }
+        ],
+        # Every class of tengr_provider.links.RESULT_LINKS and BATCH_LINKS (a unit test compares them).
         "extra-links": [
-            f"tengr_provider.links.{result_link_class_name(index)}" for index in range(RESULT_LINK_COUNT)
+            *(f"tengr_provider.links.{result_link_class_name(index)}" for index in range(RESULT_LINK_COUNT)),
+            "tengr_provider.links.TengrContactSheetLink",
         ],
         # ``@task.<name>``; Airflow reads "class-name" (its schema's "path" is not what the code uses).
         "task-decorators": [
@@ -73,6 +80,7 @@ def get_provider_info() -> dict[str, Any]:
                 ("photo_pilot", "photo_pilot"),
                 ("style_dna", "style_dna"),
                 ("upscale", "upscaling"),
+                ("batch", "batch"),
             )
         ],
         "connection-types": [

@@ -151,3 +151,19 @@ class TengrWaitTimeoutError(AirflowException):
 
     def __reduce__(self) -> tuple[object, ...]:
         return (type(self), (self.artwork_id, self.timeout, self.last_status))
+
+
+class TengrBatchError(AirflowException):
+    """A batch cannot start or did not end well; the message says why and what to do."""
+
+
+class TengrBatchInputChangedError(TengrBatchError):
+    """A retried batch was given other items than the ones its ledger records (upstream data moved)."""
+
+
+class TengrBatchCostError(TengrBatchError):
+    """A batch would create more new artworks than ``max_new_artworks`` allows; nothing was created."""
+
+
+class TengrBatchPartialError(TengrBatchError):
+    """Items of a batch failed beyond what its failure policy tolerates; every success is stored."""

@@ -140,3 +140,26 @@ def _facet_class() -> Callable[..., RunFacet]:
             return _SCHEMA_URL
 
     return TengrRunFacet
+
+
+def batch_on_complete(
+    requests_path: str | None, output_path: str, summary: Mapping[str, Any] | None, endpoint: str
+) -> Lineage:
+    """Lineage of a batch, summarized: its input file in; its output folder and manifest out.
+
+    Thousands of source images and files would be thousands of datasets per run; the folder, the
+    manifest (which lists every file) and the counts say the same in three entries.
+    """
+    from airflow.providers.openlineage.extractors import OperatorLineage
+
+    outputs = [output_path] + ([str(summary["manifest"])] if summary else [])
+    return OperatorLineage(
+        inputs=_datasets([requests_path] if requests_path else []),
+        outputs=_datasets(outputs),
+        run_facets={
+            RUN_FACET_NAME: _facet_class()(
+                artworkType=endpoint.replace("/generate", "").replace("-", "_"),
+                request={"endpoint": endpoint, "counts": dict(summary["counts"]) if summary else {}},
+            )
+        },
+    )

@@ -36,7 +36,7 @@ def link_targets(result_urls: list[str], stored_files: list[str] | None) -> list
     targets = []
     for index in range(count):
         file = stored[index] if index < len(stored) else ""
-        if urlsplit(file).scheme in BROWSABLE_SCHEMES:
+        if browsable(file):
             targets.append(file)
         elif index < len(result_urls):
             targets.append(result_urls[index])
@@ -80,3 +80,28 @@ def _link_to_image(index: int) -> type[TengrResultImageLink]:
 #: module attribute under its registered name (``TengrResultImage2Link``, ...), where Airflow imports it.
 RESULT_LINKS: tuple[type[TengrResultImageLink], ...] = tuple(_link_to_image(i) for i in range(MAX_LINKS))
 globals().update({link.__name__: link for link in RESULT_LINKS})
+
+
+#: XCom key under which a batch pushes its contact sheet's address when a browser can open it.
+CONTACT_SHEET_XCOM_KEY = "tengr_contact_sheet"
+
+
+def browsable(uri: str) -> bool:
+    """Whether Airflow's UI shows a link to ``uri`` (it drops every scheme but http(s) and mailto)."""
+    return urlsplit(uri).scheme in BROWSABLE_SCHEMES
+
+
+class TengrContactSheetLink(BaseOperatorLink):
+    """Opens a batch's contact sheet (its first 200 results), when it is stored where a browser can open
+    it (an ``output_path`` served over http(s)); otherwise the task log and the summary name it."""
+
+    name = "tengr.ai contact sheet"
+
+    def get_link(self, operator: Any, *, ti_key: TaskInstanceKey) -> str:
+        """The pushed address, or an empty string (no button)."""
+        target = XCom.get_value(ti_key=ti_key, key=CONTACT_SHEET_XCOM_KEY)
+        return target if isinstance(target, str) else ""
+
+
+#: The links of the batch operator.
+BATCH_LINKS: tuple[type[BaseOperatorLink], ...] = (TengrContactSheetLink,)

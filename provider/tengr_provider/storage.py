@@ -302,33 +302,81 @@ class ResultCopier:
     def _write_atomically(
         self, head: bytes, rest: Iterator[bytes], target: ObjectStoragePath, url: str
     ) -> None:
-        """Stream into a hidden sibling, then rename it into place; remove it on any failure."""
-        partial = target.parent / f".{target.name}.{uuid.uuid4().hex}.part"
+        """Stream into a hidden sibling, then rename it into place (see :func:`write_atomically`)."""
         written = 0
+
+        def limited() -> Iterator[bytes]:
+            nonlocal written
+            for chunk in itertools.chain((head,), rest):
+                written += len(chunk)
+                if written > self.max_bytes:
+                    raise TengrStorageError(
+                        f"result image {url} is over the {self.max_bytes}-byte limit "
+                        "(max_image_bytes); not stored"
+                    )
+                yield chunk
+
         try:
-            with partial.open("wb") as sink:  # type: ignore[no-untyped-call]
-                for chunk in itertools.chain((head,), rest):
-                    written += len(chunk)
-                    if written > self.max_bytes:
-                        raise TengrStorageError(
-                            f"result image {url} is over the {self.max_bytes}-byte limit "
-                            "(max_image_bytes); not stored"
-                        )
-                    sink.write(chunk)
-            partial.rename(target)
+            write_atomically(target, limited())
         except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
-            self._discard(partial)
             raise _Retryable(f"download broke after {written} bytes: {exc}") from None
         except OSError as exc:
-            self._discard(partial)
             raise TengrStorageError(f"cannot write {target}: {exc}") from None
-        except BaseException:
-            self._discard(partial)
-            raise
         log.info("Stored %s (%d bytes) from %s", target, written, url)
 
-    @staticmethod
-    def _discard(partial: ObjectStoragePath) -> None:
-        with contextlib.suppress(Exception):
-            if partial.exists():
-                partial.unlink()
+
+def write_atomically(target: ObjectStoragePath, chunks: Iterable[bytes]) -> int:
+    """Write ``chunks`` to ``target`` so that a reader sees the whole object or none; return its bytes.
+
+    The bytes go to a hidden sibling (``.<name>.<random>.part``) that is renamed into place at the end
+    and removed on any failure (re-raised): a local file is never seen half-written, and an object store
+    never shows a partial object under the final name. The result copier and the batch ledger write
+    through here.
+    """
+    partial = target.parent / f".{target.name}.{uuid.uuid4().hex}.part"
+    written = 0
+    try:
+        with partial.open("wb") as sink:  # type: ignore[no-untyped-call]
+            for chunk in chunks:
+                written += len(chunk)
+                sink.write(chunk)
+        partial.rename(target)
+    except BaseException:
+        _discard(partial)
+        raise
+    return written
+
+
+def remove_partials(folder: ObjectStoragePath, names: Iterable[str]) -> int:
+    """Remove the hidden temporary objects :func:`write_atomically` left in ``folder`` for ``names``.
+
+    A process killed between writing a temporary object and renaming it (a lost worker) leaves it
+    behind. Only the temporaries of ``names`` are removed (the caller's own files), so a write of
+    another task in the same folder is never touched. Returns how many were removed.
+    """
+    wanted = set(names)
+    try:
+        entries = list(folder.iterdir())
+    except (FileNotFoundError, NotADirectoryError):
+        return 0
+    removed = 0
+    for entry in entries:
+        if partial_of(entry.name) in wanted:
+            with contextlib.suppress(FileNotFoundError):
+                entry.unlink()
+                removed += 1
+    return removed
+
+
+def partial_of(name: str) -> str | None:
+    """The final name the hidden temporary object ``name`` was written for (see
+    :func:`write_atomically`), or ``None`` when ``name`` is not one."""
+    if name.startswith(".") and name.endswith(".part"):
+        return name[1:-5].rpartition(".")[0] or None
+    return None
+
+
+def _discard(partial: ObjectStoragePath) -> None:
+    with contextlib.suppress(Exception):
+        if partial.exists():
+            partial.unlink()

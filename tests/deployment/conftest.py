@@ -21,10 +21,10 @@ def deployment(
     root = tmp_path_factory.mktemp("deployment")
     dags = root / "dags"
     dags.mkdir()
-    # The examples exactly as users copy them, and the tier's own batch DAG.
+    # The examples exactly as users copy them, and the tier's own batch DAGs.
     for source in [
         *sorted((PROJECT / "dags_examples").glob("*.py")),
-        PROJECT / "tests/deployment/dags/deployment_batch.py",
+        *sorted((PROJECT / "tests/deployment/dags").glob("*.py")),
     ]:
         shutil.copy(source, dags / source.name)
     request.config.stash[TIER_LOGS] = root / "logs"

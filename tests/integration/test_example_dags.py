@@ -25,6 +25,8 @@ def test_example_dags_import_without_errors() -> None:
         "tengr_style_dna_campaign",
         "tengr_campaign_publish",
         "tengr_submit_then_sense",
+        "tengr_catalog_batch",
+        "tengr_catalog_batch_publish",
         *(["tengr_review_before_print"] if HAS_HUMAN_IN_THE_LOOP else []),
     } <= set(bag.dag_ids)
 
@@ -98,3 +100,30 @@ def test_submit_then_sense_waits_in_both_modes(tengr_emulator: TengrEmulator, ap
     assert outcome.return_values["wait_rescheduling"]["id"] == artwork_id
     assert outcome.return_values["wait_deferred"]["status"] == "succeeded"
     assert tengr_emulator.stats().artworks_created == 1
+
+
+@pytest.mark.tengr_emulator(processing_seconds=0.3)
+def test_catalog_batch_restyles_the_csv_and_upscales_what_succeeded_in_two_tasks(
+    tengr_emulator: TengrEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tengr_provider.testing.pytest_plugin import CONNECTION_ENV
+    from tengr_provider.triggers import deferral
+
+    # API V2 only (both versions' batches are covered in test_batch_operator.py): the suite's budget.
+    monkeypatch.setenv(CONNECTION_ENV, tengr_emulator.connection_json_for("v2"))
+    monkeypatch.setattr(deferral, "REQUEUE_SETTLE", 1.0)  # no executor report to race under dag.test()
+    outcome = run_dag("tengr_catalog_batch", {"output_path": tmp_path.as_uri(), "sample_size": 12})
+    assert outcome.state == "success", outcome.task_states
+    assert set(outcome.task_states) == {"catalog", "restyle", "print_requests", "upscale_for_print"}
+    restyle, upscale = outcome.return_values["restyle"], outcome.return_values["upscale_for_print"]
+    assert restyle["counts"]["succeeded"] == upscale["counts"]["succeeded"] == 12
+    (run_folder,) = tmp_path.iterdir()
+    prints = sorted((run_folder / "print").glob("*.png"))
+    assert len(prints) == 12
+    with Image.open(prints[0]) as image:
+        assert image.size == (1024, 1024)
+    assert tengr_emulator.stats().artworks_created_by_type == {"photo_pilot": 12, "upscaling_v2": 12}
+    # The publish DAG's trigger: one event carrying the manifest and the counts, not 12 file lists.
+    (extra,) = asset_event_extras("tengr://catalog/batch-print-ready", outcome.run_id)
+    assert extra["manifest"] == upscale["manifest"]
+    assert extra["counts"]["succeeded"] == 12

@@ -17,6 +17,7 @@ import yaml
 from tests.helpers import REPO
 
 from tengr_provider.operators import (
+    TengrBatchOperator,
     TengrCreateArtworkOperator,
     TengrPhotoPilotOperator,
     TengrStyleDnaOperator,
@@ -34,6 +35,7 @@ OPERATOR_PAGES = {
     "operators/upscaling.md": TengrUpscaleOperator,
     "operators/sensor.md": TengrArtworkSensor,
     "operators/create-artwork.md": TengrCreateArtworkOperator,
+    "batch.md": TengrBatchOperator,
 }
 _BACKTICKED = re.compile(r"`([^`]+)`")
 

@@ -10,6 +10,7 @@ import pytest
 
 from tengr_provider import RESULT_LINK_COUNT, get_provider_info
 from tengr_provider.links import (
+    BATCH_LINKS,
     MAX_LINKS,
     RESULT_LINKS,
     RESULT_URL_XCOM_KEY,
@@ -60,10 +61,26 @@ def test_every_operator_carries_every_link_and_the_provider_registers_them() -> 
     for operator_class in (TengrPhotoPilotOperator, TengrStyleDnaOperator, TengrUpscaleOperator):
         assert [type(link) for link in operator_class.operator_extra_links] == list(RESULT_LINKS)
     registered = get_provider_info()["extra-links"]
-    assert registered == [f"{link.__module__}.{link.__qualname__}" for link in RESULT_LINKS]
+    assert registered == [f"{link.__module__}.{link.__qualname__}" for link in (*RESULT_LINKS, *BATCH_LINKS)]
     # Airflow imports each by its path (the deserialized DAG names them so): each path must lead to it.
     imported = [
         getattr(importlib.import_module(path.rpartition(".")[0]), path.rpartition(".")[2])
         for path in registered
     ]
-    assert imported == list(RESULT_LINKS)
+    assert imported == [*RESULT_LINKS, *BATCH_LINKS]
+
+
+def test_a_batch_links_its_contact_sheet_only_where_a_browser_can_open_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tengr_provider.links import CONTACT_SHEET_XCOM_KEY, TengrContactSheetLink, browsable
+    from tengr_provider.operators import TengrBatchOperator
+
+    assert [type(link) for link in TengrBatchOperator.operator_extra_links] == list(BATCH_LINKS)
+    sheet = "https://files.example/out/_tengr_manifests/d/r/t/-1/contact_sheet.html"
+    assert browsable(sheet)
+    assert not browsable("s3://bucket/out/_tengr_manifests/d/r/t/-1/contact_sheet.html")
+    xcom = mock.Mock(get_value=mock.Mock(return_value=sheet))
+    monkeypatch.setattr("tengr_provider.links.XCom", xcom)
+    assert TengrContactSheetLink().get_link(mock.sentinel.operator, ti_key=mock.sentinel.ti_key) == sheet
+    xcom.get_value.assert_called_with(ti_key=mock.sentinel.ti_key, key=CONTACT_SHEET_XCOM_KEY)

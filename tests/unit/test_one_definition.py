@@ -214,7 +214,7 @@ def test_wait_defaults_are_the_named_constants_wherever_a_wait_is_configured() -
             )
             expected = {
                 "poll_interval": {"DEFAULT_POLL_INTERVAL", "HOOK_POLL_INTERVAL"},
-                "timeout": {"DEFAULT_WAIT_TIMEOUT"},
+                "timeout": {"DEFAULT_WAIT_TIMEOUT", "DEFAULT_BATCH_TIMEOUT"},
             }
             literal_defaults += [
                 f"{path.relative_to(PACKAGE)}:{node.lineno} {name}"

@@ -282,3 +282,12 @@ def test_a_non_transient_server_error_is_not_retried(tmp_path: Path, mocked: res
     with pytest.raises(TengrStorageError, match=r"answered HTTP 501$"):
         ResultCopier(str(tmp_path)).copy(URL, "a")
     assert len(mocked.calls) == 1
+
+
+def test_temporaries_a_killed_writer_left_are_removed_for_the_callers_names_only(tmp_path: Path) -> None:
+    from tengr_provider.storage import as_storage_path, remove_partials
+
+    for name in (".a_0.png.1f2e.part", ".b_0.png.77aa.part", "a_0.png", ".hidden"):
+        (tmp_path / name).write_bytes(b"x")
+    assert remove_partials(as_storage_path(str(tmp_path)), ["a_0.png"]) == 1
+    assert sorted(path.name for path in tmp_path.iterdir()) == [".b_0.png.77aa.part", ".hidden", "a_0.png"]

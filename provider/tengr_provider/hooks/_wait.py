@@ -27,6 +27,7 @@ from tengr_provider.hooks._api import WarningLogger
 from tengr_provider.models import Artwork
 
 __all__ = [
+    "DEFAULT_BATCH_TIMEOUT",
     "DEFAULT_POLL_INTERVAL",
     "DEFAULT_WAIT_TIMEOUT",
     "HOOK_POLL_INTERVAL",
@@ -43,6 +44,9 @@ DEFAULT_POLL_INTERVAL = 10
 HOOK_POLL_INTERVAL = 5
 #: Seconds of waiting before a wait gives up, unless the caller says otherwise.
 DEFAULT_WAIT_TIMEOUT = 3600
+#: Seconds one try of a batch may take (creating, waiting for and storing all its artworks), unless
+#: it says otherwise: a day, since a catalog at a low rate limit takes hours.
+DEFAULT_BATCH_TIMEOUT = 24 * 3600
 
 
 def note_unknown_status(artwork: Artwork, seen: set[tuple[str, str]], logger: WarningLogger) -> None:

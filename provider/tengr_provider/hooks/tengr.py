@@ -458,10 +458,31 @@ class TengrHook(_TengrHookBase):
         if known is not None:
             call, answer = self._create(name, parse_request(known[1], request), **values)
             return _created_artwork(answer, call, self.log)
+        call = _create_call(self.settings, name, self.prepare_create(endpoint, request), **values)
+        return _created_artwork(self._call(call), call, self.log)
+
+    def prepare_create(self, endpoint: str, request: ApiRequest | dict[str, Any]) -> dict[str, Any]:
+        """The body :meth:`create_artwork` would send to ``endpoint``, validated; nothing is sent.
+
+        Bodies of endpoints with a model are validated by it (and returned in the API's camelCase);
+        others are taken as given. The webhook rules of the connection apply to both.
+
+        :raises TengrRequestValidationError: naming the field and the rule.
+        :raises ValueError: ``endpoint`` is not an artwork endpoint's name or path.
+        """
+        name, _ = _endpoint_route(endpoint)
+        known = ENDPOINT_MODELS.get(endpoint.strip("/"))
+        if known is not None:
+            parsed: ApiRequest = parse_request(known[1], request)
+            self._check_webhook(parsed, name)
+            return parsed.to_api()
+        if not isinstance(request, (dict, ApiRequest)):
+            raise TengrRequestValidationError(
+                "request", [f"expected a dict (the JSON body), got {type(request).__name__}"]
+            )
         body = dict(request) if isinstance(request, dict) else request.to_api()
         check_webhook(body, self.settings)
-        call = _create_call(self.settings, name, body, **values)
-        return _created_artwork(self._call(call), call, self.log)
+        return body
 
     def get_artwork(self, artwork_id: str) -> Artwork:
         """Read one artwork's status and results."""

@@ -351,3 +351,12 @@ def base_parser(description: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--smoke", action="store_true", help="tiny sizes: checks the script, not the numbers")
     return parser
+
+
+def without_requeue_settle() -> None:
+    """Turn off the trigger's settle time for a harness that runs the triggers itself.
+
+    The settle time guards against Airflow's stale-executor race (issue 25); with no scheduler to race
+    it would only add its 30 s to every wait measured.
+    """
+    os.environ.setdefault("AIRFLOW__TENGR__REQUEUE_SETTLE_SECONDS", "0")

@@ -43,6 +43,7 @@ from bench._common import (
     print_table,
     set_connections,
     target,
+    without_requeue_settle,
 )
 from bench._worker import (
     Deferral,
@@ -233,6 +234,7 @@ def _targets(results: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> None:
+    without_requeue_settle()
     parser = base_parser(__doc__.split("\n")[0])
     parser.add_argument("--artworks", type=int, default=200, help="N, mapped task instances")
     parser.add_argument("--rate-limit", type=float, default=10.0, help="R, API requests per second")

@@ -40,6 +40,7 @@ from bench._common import (
     print_table,
     target,
     tengr_connection_json,
+    without_requeue_settle,
 )
 from bench._worker import (
     RunOutcome,
@@ -372,6 +373,7 @@ def run_dag_test_check(artworks: int, duration: float, poll: float) -> dict[str,
 
 
 def main(argv: list[str] | None = None) -> None:
+    without_requeue_settle()
     parser = base_parser(__doc__.split("\n")[0])
     parser.add_argument("--artworks", type=int, default=50, help="N, artworks per variant")
     parser.add_argument("--duration", type=float, default=20.0, help="D, seconds an artwork takes")

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from tests.helpers import REPO
 
-#: The module's fixture runs every benchmark once (about 240 s on a 2-core machine since the deferrals'
-#: 15-s settle, batch_rate_limit's 133 s of it): its first test gets a longer ceiling than the suite's.
+#: The module's fixture runs every benchmark once (about 2 minutes on a 2-core machine): its first test
+#: gets a longer ceiling than the suite's.
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
 
 SMOKE_TIMEOUT = 360

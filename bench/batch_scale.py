@@ -5,7 +5,8 @@ an emulator limited to R requests per second. Each execution of the task (the fi
 runs in a fresh process, as a worker runs each one, and so does each trigger (the triggerer); every
 process reports the CPU seconds of all its threads and its peak RSS around the work (interpreter
 start-up and imports left out: a worker and a triggerer have them loaded). The trigger's event is held
-for ``REQUEUE_SETTLE`` as shipped.
+for the settle time as shipped (``[tengr] requeue_settle_seconds``): the batch decides by it whether
+to defer at all.
 
 **Mapped**: ``max_map_length`` (1,000 by default) mapped ``TengrPhotoPilotOperator(deferrable=True)``
 task instances through the harness of ``bench.batch_rate_limit`` (16 worker slots running the task
@@ -26,6 +27,7 @@ processing time); status calls <= 0.05 per artwork per poll interval; 0 duplicat
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -61,10 +63,6 @@ def child_execution(spec: dict[str, Any]) -> dict[str, Any]:
 
     preload("tengr_provider.operators", "tengr_provider.triggers.batch")
     from tengr_provider.operators import TengrBatchOperator
-    from tengr_provider.triggers import deferral as settle
-
-    if spec["settle"] is not None:
-        settle.REQUEUE_SETTLE = spec["settle"]  # --smoke only: checks the script, not the numbers
 
     class BatchTaskInstance(BenchTaskInstance):
         dag_id, run_id, task_id, map_index = "bench_batch_scale", spec["run_id"], "batch", -1
@@ -137,7 +135,7 @@ def _child(role: str, spec: dict[str, Any], timeout: float) -> dict[str, Any]:
 
 
 def run_batch(
-    base_url: str, artworks: int, max_in_flight: int, poll: float, settle: float | None, deadline: float
+    base_url: str, artworks: int, max_in_flight: int, poll: float, deadline: float
 ) -> dict[str, Any]:
     """The batch task from its first execution to its summary; per-process CPU and RSS of each."""
     folder = Path(tempfile.mkdtemp(prefix="tengr-bench-batch-"))
@@ -151,7 +149,6 @@ def run_batch(
         "max_in_flight": max_in_flight,
         "poll": poll,
         "run_id": f"bench_{artworks}",
-        "settle": settle,
         "event": None,
         "next_kwargs": None,
     }
@@ -258,7 +255,7 @@ def main(argv: list[str] | None = None) -> None:
         type=int,
         default=2_000,
         help="N of a third batch bound by max_in_flight, not by the rate (artworks of "
-        "--deferring-seconds, longer than REQUEUE_SETTLE): it defers; 0 skips",
+        "--deferring-seconds, longer than the settle time): it defers; 0 skips",
     )
     parser.add_argument("--deferring-seconds", type=float, default=16.0, help="its artworks' processing time")
     args = parser.parse_args(argv)
@@ -266,13 +263,14 @@ def main(argv: list[str] | None = None) -> None:
         report = (child_execution if args.child == "execution" else child_trigger)(json.load(sys.stdin))
         print(CHILD_PREFIX + json.dumps(report), flush=True)
         return
-    settle = None
     if args.smoke:
         # One small batch (a few processes: each pays Airflow's imports); the mapped harness is
         # bench.batch_rate_limit's, which its own smoke run covers.
         args.artworks, args.small, args.mapped, args.rate_limit = 20, 0, 0, 50.0
-        args.processing_seconds, args.poll, args.max_in_flight, settle = 0.3, 0.3, 16, 0.5
+        args.processing_seconds, args.poll, args.max_in_flight = 0.3, 0.3, 16
         args.deferring = 0
+        # The child processes read it from the configuration: --smoke checks the script, not numbers.
+        os.environ["AIRFLOW__TENGR__REQUEUE_SETTLE_SECONDS"] = "0.5"
 
     isolate_airflow("batch_scale", log_level="ERROR")
     started = time.perf_counter()
@@ -288,7 +286,7 @@ def main(argv: list[str] | None = None) -> None:
         batch_options = ("--processing-seconds", str(processing), "--rate-limit", str(args.rate_limit))
         with emulator_process(*batch_options) as emulator:
             set_connections(emulator.url)
-            run = run_batch(emulator.url, artworks, args.max_in_flight, args.poll, settle, deadline)
+            run = run_batch(emulator.url, artworks, args.max_in_flight, args.poll, deadline)
             stats = emulator.stats()
         rows.append(batch_row(artworks, args.rate_limit, processing, args.poll, run, stats))
     if args.deferring:

@@ -15,7 +15,6 @@ from tests.integration.dag_runner import run_dag
 from tengr_provider.operators import TengrBatchOperator
 from tengr_provider.operators._batch_run import WAVE_MAX, BatchRun
 from tengr_provider.testing import TengrEmulator
-from tengr_provider.triggers import deferral
 from tengr_provider.triggers.batch import TengrBatchTrigger
 
 pytestmark = [
@@ -38,8 +37,6 @@ def ledger_records(tmp_path: Path) -> list[dict[str, Any]]:
 def test_a_batch_of_1000_runs_in_one_task(
     tengr_emulator: TengrEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # dag.test() has no executor whose late report the held event guards against: hold it 1 s, not 15.
-    monkeypatch.setattr(deferral, "REQUEUE_SETTLE", 1.0)
     deferrals: list[tuple[float, TengrBatchTrigger]] = []
     defer = TengrBatchOperator.defer
 
@@ -57,8 +54,9 @@ def test_a_batch_of_1000_runs_in_one_task(
     assert len(json.dumps(summary)) < 2048  # a summary, never one entry per item
     assert len(deferrals) <= 1000 // 200 + 2  # at most about one deferral per max_in_flight
     for deferred_at, trigger in deferrals:
+        # dag.test() has no executor report to race: the settle is 0, the event still carries its time.
         assert trigger.not_before is not None
-        assert trigger.not_before >= deferred_at + 1.0 - 0.01  # the event is held until the settle passed
+        assert deferred_at - 1 <= trigger.not_before <= time.time()
         assert len(trigger.artwork_ids) <= 200
     created = {artwork.id for artwork in tengr_emulator.stats().artworks}
     assert len(created) == 1000
@@ -83,7 +81,6 @@ def test_a_crash_between_create_and_record_resumes_without_duplicates(
         made(self, index, *args, **kwargs)
 
     monkeypatch.setattr(BatchRun, "_made", crash_once)
-    monkeypatch.setattr(deferral, "REQUEUE_SETTLE", 1.0)
     outcome = run_dag("it_batch", {"count": count, "output_path": tmp_path.as_uri()})
 
     assert outcome.state == "success", outcome.task_states

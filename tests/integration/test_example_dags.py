@@ -107,11 +107,9 @@ def test_catalog_batch_restyles_the_csv_and_upscales_what_succeeded_in_two_tasks
     tengr_emulator: TengrEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from tengr_provider.testing.pytest_plugin import CONNECTION_ENV
-    from tengr_provider.triggers import deferral
 
     # API V2 only (both versions' batches are covered in test_batch_operator.py): the suite's budget.
     monkeypatch.setenv(CONNECTION_ENV, tengr_emulator.connection_json_for("v2"))
-    monkeypatch.setattr(deferral, "REQUEUE_SETTLE", 1.0)  # no executor report to race under dag.test()
     outcome = run_dag("tengr_catalog_batch", {"output_path": tmp_path.as_uri(), "sample_size": 12})
     assert outcome.state == "success", outcome.task_states
     assert set(outcome.task_states) == {"catalog", "restyle", "print_requests", "upscale_for_print"}

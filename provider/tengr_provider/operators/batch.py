@@ -26,9 +26,8 @@ from tengr_provider.hooks.tengr import TengrHook
 from tengr_provider.links import BATCH_LINKS, CONTACT_SHEET_XCOM_KEY, browsable
 from tengr_provider.operators._batch_run import BatchRun, BatchSettings, to_create
 from tengr_provider.storage import DEFAULT_MAX_IMAGE_BYTES, check_destination
-from tengr_provider.triggers import deferral
 from tengr_provider.triggers.batch import BatchWaitEvent, TengrBatchTrigger
-from tengr_provider.triggers.deferral import DEFER_GRACE, default_deferrable, earliest_requeue
+from tengr_provider.triggers.deferral import DEFER_GRACE, default_deferrable, earliest_requeue, requeue_settle
 from tengr_provider.version_compat import BaseOperator
 
 if TYPE_CHECKING:
@@ -189,9 +188,9 @@ class TengrBatchOperator(BaseOperator):
                 if not self.deferrable:
                     run.wait_on_worker()
                 else:
-                    # A deferral resumes no sooner than REQUEUE_SETTLE: a shorter wait is cheaper here.
+                    # A deferral resumes no sooner than the settle time: a shorter wait is cheaper here.
                     expected = run.expected_wait()
-                    if expected is None or expected >= deferral.REQUEUE_SETTLE:
+                    if expected is None or expected >= requeue_settle():
                         self._defer(run)
                     run.wait_on_worker(min(max(expected or 0.0, 1.0), self.poll_interval))
                 state = run.run()

@@ -9,7 +9,6 @@ import sys
 import pytest
 from tests.doctor.support import QUICK, Doctor, DoctorRun
 
-from tengr_provider.doctor.cli import main
 from tengr_provider.testing import TengrEmulator
 from tengr_provider.testing.config import DEFAULT_API_KEY, connection_json
 
@@ -32,7 +31,11 @@ def doctor(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) 
         capsys.readouterr()
         report = io.StringIO()
         with contextlib.redirect_stdout(sys.stderr):  # log lines, as the command sends them
-            code = main([*QUICK, *args], ask=lambda prompt: answer, out=report)
+            # Imported here: a conftest that imports Airflow at its own import fixes Airflow's home before
+            # the suite's root conftest has set it (pytest imports the conftests of named folders first).
+            from tengr_provider.doctor.cli import main as doctor_main
+
+            code = doctor_main([*QUICK, *args], ask=lambda prompt: answer, out=report)
         return DoctorRun(code, report.getvalue(), capsys.readouterr().err)
 
     return run

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from tengr_provider.hooks.tengr import TengrAsyncHook, TengrHook
-from tengr_provider.triggers.artwork import TengrArtworkTrigger
-
 
 @pytest.fixture
 def no_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
@@ -15,6 +12,11 @@ def no_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     Only their own injectable sleeps are replaced, never ``asyncio.sleep`` itself: the event loop, the
     status poller's yields between slices and aiohttp keep their real behaviour.
     """
+    # Imported here: a conftest that imports Airflow at its own import fixes Airflow's home before the
+    # suite's root conftest has set it (pytest imports the conftests of named folders first).
+    from tengr_provider.hooks.tengr import TengrAsyncHook, TengrHook
+    from tengr_provider.triggers.artwork import TengrArtworkTrigger
+
     slept: list[float] = []
 
     async def fake_async_sleep(seconds: float) -> None:

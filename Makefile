@@ -93,7 +93,7 @@ test-ui: install-ui install-floor
 TENGR_RACE_TASKS ?= 40
 test-scheduler: install
 	TENGR_RACE_TASKS=$(TENGR_RACE_TASKS) $(VENV)/bin/pytest -p no:cacheprovider -m scheduler \
-		tests/scheduler/test_scheduler_race.py -s
+		tests/scheduler/test_scheduler_race.py tests/scheduler/test_real_scheduler.py -s
 
 test-examples-standalone: install
 	$(VENV)/bin/pytest -p no:cacheprovider -m scheduler tests/scheduler/test_examples_under_a_real_scheduler.py -s

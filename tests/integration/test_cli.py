@@ -39,4 +39,4 @@ def test_provider_details_list_the_task_decorators() -> None:
     details = json.loads(airflow_cli("providers", "get", "airflow-provider-tengr", "--full", "-o", "json"))
     (provider,) = details if isinstance(details, list) else [details]
     names = {decorator["name"] for decorator in provider["task-decorators"]}
-    assert names == {"tengr_photo_pilot", "tengr_style_dna", "tengr_upscale"}
+    assert names == {"tengr_photo_pilot", "tengr_style_dna", "tengr_upscale", "tengr_batch"}

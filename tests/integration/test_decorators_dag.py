@@ -79,7 +79,9 @@ def deferred_artwork_ids() -> set[str]:
     from airflow.utils.session import create_session
 
     with create_session() as session:
-        triggers = session.query(Trigger).filter(Trigger.classpath.like("tengr_provider.%")).all()
+        # The artwork triggers only: a batch test run earlier leaves its (many-artwork) trigger rows too.
+        classpath = "tengr_provider.triggers.artwork.TengrArtworkTrigger"
+        triggers = session.query(Trigger).filter(Trigger.classpath == classpath).all()
         return {str(trigger.kwargs["artwork_id"]) for trigger in triggers}
 
 

@@ -29,7 +29,7 @@ from tests.helpers import AIRFLOW_VERSION, free_port, wait_for
 from tengr_provider.testing import TengrEmulator
 
 pytestmark = [
-    pytest.mark.integration,
+    pytest.mark.scheduler,
     pytest.mark.skipif(
         Version("3.3") > AIRFLOW_VERSION,
         reason="run on the main target: on Airflow 3.0.6 the scheduler fails the resumed task with "

@@ -94,7 +94,7 @@ with DAG(
         manifest = ObjectStoragePath(restyle["manifest"])
         target = ObjectStoragePath(restyle["output_path"]).parent / "print_requests.jsonl"
         with manifest.open("r") as lines, target.open("w") as requests:
-            for line in lines:
+            for line in iter(lines.readline, ""):  # Airflow 3.0's open() gives a file without __iter__
                 item = json.loads(line)
                 if item["status"] == "succeeded":
                     requests.write(json.dumps({"image_url": item["results"][0], "scale_factor": 2}) + "\n")

@@ -86,6 +86,16 @@ def as_storage_path(output_path: str | ObjectStoragePath) -> ObjectStoragePath:
     return path
 
 
+def read_lines(path: ObjectStoragePath, newline: str | None = None) -> Iterator[str]:
+    """The text lines of ``path``, read as a stream.
+
+    Read with ``readline``, not by iterating the file: Airflow 3.0's ``ObjectStoragePath.open`` wraps
+    the file in an object without ``__iter__``, so a ``for`` loop over it fails ("not subscriptable").
+    """
+    with path.open("r", encoding="utf-8", newline=newline) as source:  # type: ignore[no-untyped-call]
+        yield from iter(source.readline, "")
+
+
 def is_local(folder: ObjectStoragePath) -> bool:
     """Whether ``folder`` is on the machine's own disk (``file://``), not in shared object storage."""
     return str(folder.protocol) in _LOCAL_PROTOCOLS

@@ -344,6 +344,19 @@ async def test_a_list_answer_it_cannot_read_falls_back_to_per_id_reads(apis: dic
     assert sorted(api.calls) == ["get a", "get b", "get c", "list 0"]
 
 
+def said_above_debug(text: str, phrase: str) -> int:
+    """How often ``phrase`` was logged above debug level, per logging stack.
+
+    The poller says a thing once, then only at debug. Airflow 3.0 logs through the standard library and
+    prints the same record to stderr too, so ``text`` (both stacks) holds each line twice there; a line
+    of the standard library starts with its level name, one of structlog carries it in brackets.
+    """
+    lines = [line for line in text.splitlines() if phrase in line]
+    above_debug = [line for line in lines if "debug" not in line.split(phrase)[0].lower()]
+    stdlib = [line for line in above_debug if line.startswith(("WARNING", "ERROR", "INFO"))]
+    return max(len(stdlib), len(above_debug) - len(stdlib))
+
+
 async def test_a_list_that_refuses_the_page_size_falls_back_to_per_id_reads(
     apis: dict[str, FakeApi], logs: LogText
 ) -> None:
@@ -357,7 +370,7 @@ async def test_a_list_that_refuses_the_page_size_falls_back_to_per_id_reads(
     results = await run_all(*(trigger(i) for i in ids))
 
     assert [[e["status"] for e in events] for events in results] == [["success"]] * len(ids)
-    assert logs().count("list unusable") == 1  # said once, then quietly read by id
+    assert said_above_debug(logs(), "list unusable") == 1  # said once, then quietly read by id
 
 
 async def test_the_hook_is_closed_even_when_the_last_wait_leaves_while_it_closes(
@@ -430,7 +443,7 @@ async def test_a_list_that_never_shows_the_end_still_ends_every_wait(
 
     assert [[e["status"] for e in events] for events in results] == [["success"]] * len(ids)
     assert api.lists <= 5  # ended two or three rounds late, not at the deadline
-    assert logs().count("the list lags behind") == 1  # said once
+    assert said_above_debug(logs(), "the list lags behind") == 1  # said once
 
 
 async def test_a_stuck_wait_is_spot_checked_first_so_one_frozen_entry_cannot_hang(

@@ -21,7 +21,7 @@ from typing import Any
 
 from tengr_provider.assets import request_digest
 from tengr_provider.models import ApiRequest, TengrRequestValidationError
-from tengr_provider.storage import as_storage_path
+from tengr_provider.storage import as_storage_path, read_lines
 from tengr_provider.version_compat import ObjectStoragePath
 
 #: Bad items an error message lists; the rest are counted.
@@ -178,23 +178,21 @@ def read_requests_path(uri: object) -> Iterator[object]:
 
 
 def _json_lines(path: ObjectStoragePath) -> Iterator[object]:
-    with path.open("r", encoding="utf-8") as source:  # type: ignore[no-untyped-call]
-        for number, line in enumerate(source, start=1):
-            if not line.strip():
-                continue
-            try:
-                item = json.loads(line)
-            except json.JSONDecodeError as error:
-                yield _Unreadable(f"line {number}: not JSON ({error.msg})")
-                continue
-            yield item if isinstance(item, dict) else _Unreadable(f"line {number}: not a JSON object")
+    for number, line in enumerate(read_lines(path), start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as error:
+            yield _Unreadable(f"line {number}: not JSON ({error.msg})")
+            continue
+        yield item if isinstance(item, dict) else _Unreadable(f"line {number}: not a JSON object")
 
 
 def _csv_rows(path: ObjectStoragePath) -> Iterator[object]:
-    with path.open("r", encoding="utf-8", newline="") as source:  # type: ignore[no-untyped-call]
-        reader = csv.DictReader(source)
-        for row in reader:
-            if None in row:
-                yield _Unreadable(f"line {reader.line_num}: more cells than the header names")
-                continue
-            yield {key.strip(): value for key, value in row.items() if key and value not in (None, "")}
+    reader = csv.DictReader(read_lines(path, newline=""))
+    for row in reader:
+        if None in row:
+            yield _Unreadable(f"line {reader.line_num}: more cells than the header names")
+            continue
+        yield {key.strip(): value for key, value in row.items() if key and value not in (None, "")}

@@ -36,7 +36,7 @@ from typing import Any
 
 from tengr_provider.batch.items import Item
 from tengr_provider.batch.outcome import ItemState, Outcome
-from tengr_provider.storage import as_storage_path, is_local, partial_of, write_atomically
+from tengr_provider.storage import as_storage_path, is_local, partial_of, read_lines, write_atomically
 from tengr_provider.version_compat import ObjectStoragePath
 
 #: The ledger's folder under ``output_path``; a leading ``_`` keeps it apart from the results.
@@ -207,10 +207,9 @@ class BatchLedger:
 
     def items(self) -> Iterator[Item]:
         """The current generation's items, in order, read as a stream."""
-        with (self.generation_folder / "items.jsonl").open("r", encoding="utf-8") as source:  # type: ignore[no-untyped-call]
-            for line in source:
-                if line.strip():
-                    yield Item.from_line(line)
+        for line in read_lines(self.generation_folder / "items.jsonl"):
+            if line.strip():
+                yield Item.from_line(line)
 
     # -- the log ----------------------------------------------------------------------------------------
 
@@ -224,10 +223,9 @@ class BatchLedger:
         start = max((n for n, name in enumerate(names) if name.endswith(_SNAPSHOT)), default=0)
         state = LedgerState(items={})
         for name in names[start:]:
-            with (self.log_folder / name).open("r", encoding="utf-8") as source:  # type: ignore[no-untyped-call]
-                for line in source:
-                    if line.strip():
-                        apply(state.items, json.loads(line))
+            for line in read_lines(self.log_folder / name):
+                if line.strip():
+                    apply(state.items, json.loads(line))
         state.segments_read = len(names) - start
         last = _SEGMENT.fullmatch(names[-1]) if names else None
         self._number = state.next_number = (int(last.group(1)) + 1) if last else 1

@@ -92,7 +92,8 @@ def read_lines(path: ObjectStoragePath, newline: str | None = None) -> Iterator[
     Read with ``readline``, not by iterating the file: Airflow 3.0's ``ObjectStoragePath.open`` wraps
     the file in an object without ``__iter__``, so a ``for`` loop over it fails ("not subscriptable").
     """
-    with path.open("r", encoding="utf-8", newline=newline) as source:  # type: ignore[no-untyped-call]
+    options = {"encoding": "utf-8"} if newline is None else {"encoding": "utf-8", "newline": newline}
+    with path.open("r", **options) as source:  # type: ignore[no-untyped-call]
         yield from iter(source.readline, "")
 
 

@@ -17,7 +17,7 @@ from tengr_provider import RESULT_LINK_COUNT, result_link_class_name
 from tengr_provider.version_compat import BaseOperatorLink, XCom
 
 if TYPE_CHECKING:
-    from airflow.sdk.types import TaskInstanceKey
+    from tengr_provider.version_compat import TaskInstanceKey
 
 #: XCom key under which operators push the link targets: a list of URIs, stored files first choice.
 RESULT_URL_XCOM_KEY = "tengr_result_url"

@@ -10,15 +10,15 @@ Python code uses snake_case names; the wire uses camelCase aliases. Either spell
 
 from __future__ import annotations
 
-import ipaddress
-import socket
 from datetime import datetime, timedelta, timezone
 from enum import Enum, IntEnum
 from typing import Any, Literal, TypeVar
-from urllib.parse import urlparse, urlsplit
+from urllib.parse import urlparse
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic.alias_generators import to_camel
+
+from tengr_provider.request_errors import TengrRequestValidationError, describe_validation_error
 
 #: Aspect ratios the API accepts for photo-pilot and style-dna.
 AspectRatio = Literal["1:1", "2:3", "3:4", "4:3", "9:16", "3:2", "16:9"]
@@ -103,84 +103,11 @@ class ArtworkStatus(str, Enum):
         return member if isinstance(member, ArtworkStatus) else None
 
 
-class TengrRequestValidationError(ValueError):
-    """A request broke a documented rule; raised before any HTTP request is made.
-
-    :param model_name: the request model that refused the input.
-    :param problems: one ``"field: rule"`` line per broken rule.
-    """
-
-    def __init__(self, model_name: str, problems: list[str]) -> None:
-        self.model_name = model_name
-        self.problems = problems
-        super().__init__(f"invalid {model_name}: " + "; ".join(problems))
-
-
 def _http_url(value: str) -> str:
     parsed = urlparse(value)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         raise ValueError(f"must be an http(s) URL, got {value!r}")
     return value
-
-
-#: Host names that never lead to a public server: ``localhost`` and the names of local networks.
-_PRIVATE_NAMES = ("localhost",)
-_PRIVATE_SUFFIXES = (".localhost", ".local", ".internal")
-
-
-def _ip_literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    """The address ``host`` spells, including the legacy IPv4 forms (``127.1``, ``2130706433``,
-    ``0x7f.0.0.1``) that HTTP clients still accept; ``None`` for a host name. No DNS lookup."""
-    try:
-        return ipaddress.ip_address(host)
-    except ValueError:
-        pass
-    try:
-        return ipaddress.IPv4Address(socket.inet_aton(host))
-    except (OSError, UnicodeError, ValueError):
-        return None
-
-
-def private_host_reason(host: str) -> str | None:
-    """Why ``host`` is not a public host, or ``None`` when it may be one.
-
-    Decided from the text alone, never by resolving DNS (an answer that would change with the network
-    the worker runs in, and a lookup a validation must not make).
-    """
-    name = host.strip().rstrip(".").lower()
-    if name in _PRIVATE_NAMES or name.endswith(_PRIVATE_SUFFIXES):
-        return f"{host!r} is a local name (localhost, .local, .internal)"
-    address = _ip_literal(name)
-    if address is None:
-        return None
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    kinds = (
-        ("is_loopback", "a loopback"),
-        ("is_unspecified", "an unspecified"),
-        ("is_link_local", "a link-local"),
-        ("is_private", "a private (RFC 1918 / unique-local)"),
-    )
-    for attribute, kind in kinds:
-        if getattr(address, attribute):
-            return f"{host!r} is {kind} address"
-    return None
-
-
-def webhook_url_problem(url: str) -> str | None:
-    """Why tengr.ai would refuse to call ``url`` back, or ``None`` when it is acceptable.
-
-    Newer API revisions POST webhooks only to https URLs on public hosts. Whether a pipeline may still
-    use http or a private host (an older API revision, a private deployment, the emulator) is the
-    connection's decision, so this rule is applied by the hook, not by :class:`PhotoPilotRequest`.
-    """
-    parsed = urlsplit(url)
-    if parsed.scheme.lower() != "https":
-        return f"must be an https URL, got {url!r}"
-    reason = private_host_reason(parsed.hostname or "")
-    if reason is not None:
-        return f"must be on a public host; {reason}"
-    return None
 
 
 def _check_size(
@@ -478,31 +405,6 @@ class ApiError(_Response):
 
 
 _RequestT = TypeVar("_RequestT", bound=ApiRequest)
-
-
-def _field_label(model: type[BaseModel], loc: tuple[int | str, ...]) -> str:
-    """``image_guidance (imageGuidance)``: the name users wrote and the name the API uses."""
-    if not loc:
-        return ""
-    name = str(loc[0])
-    for field_name, field in model.model_fields.items():
-        if name in (field_name, field.alias):
-            label = field_name if field.alias in (None, field_name) else f"{field_name} ({field.alias})"
-            rest = "".join(f"[{part}]" for part in loc[1:])
-            return label + rest
-    return name
-
-
-def describe_validation_error(model: type[BaseModel], error: ValidationError) -> list[str]:
-    """Turn pydantic's report into ``"field: rule"`` lines a DAG author can act on."""
-    problems = []
-    for item in error.errors():
-        message = str(item["msg"]).removeprefix("Value error, ")
-        if item["type"] == "extra_forbidden":
-            message = f"unknown field; allowed: {', '.join(sorted(model.model_fields))}"
-        label = _field_label(model, tuple(item["loc"]))
-        problems.append(f"{label}: {message}" if label else message)
-    return problems
 
 
 def parse_request(model: type[_RequestT], data: _RequestT | dict[str, Any]) -> _RequestT:

@@ -23,7 +23,8 @@ from tengr_provider.exceptions import (
     TengrBadRequestError,
     TengrNotFoundError,
 )
-from tengr_provider.models import ArtworkStatus, TengrRequestValidationError
+from tengr_provider.models import ArtworkStatus
+from tengr_provider.request_errors import TengrRequestValidationError
 from tengr_provider.storage import TengrStorageError
 from tengr_provider.version_compat import HAS_RETRY_POLICIES, RetryDecision, RetryPolicy
 

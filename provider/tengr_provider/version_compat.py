@@ -5,12 +5,16 @@ added ``ResumableJobMixin`` (below 3.3 common-compat hands out a stand-in that s
 since there is no task state store to resume from) and retry policies (below 3.3 there are none:
 ``HAS_RETRY_POLICIES`` is False and ``RetryPolicy`` a plain base class, so our policy still imports).
 ``apache-airflow-providers-common-compat`` tracks those moves (newest path first), so every Airflow
-name the provider uses is imported from here and nowhere else.
+name the provider uses is imported from here and nowhere else, with two exceptions that are imported
+where they are used because they may be absent: OpenLineage's classes (``lineage.py``; the OpenLineage
+provider is optional) and the metadata database's ``Connection`` (``doctor/connection.py``; a command
+line tool, outside any task, may read connections stored there). A test holds the rule.
 """
 
 from __future__ import annotations
 
 import abc
+from typing import TYPE_CHECKING
 
 # The class the SDK's sensors raise to reschedule, on every 3.x (3.3 re-exports the SDK's own here).
 from airflow.exceptions import AirflowRescheduleException
@@ -36,6 +40,13 @@ from airflow.providers.common.compat.sdk import (
     determine_kwargs,
     task_decorator_factory,
 )
+
+# The trigger base and its event: the same path on every 3.x.
+from airflow.triggers.base import BaseTrigger, TriggerEvent
+
+if TYPE_CHECKING:  # names only annotations use
+    from airflow.sdk.bases.decorator import Task as Task
+    from airflow.sdk.types import TaskInstanceKey as TaskInstanceKey
 
 try:
     from airflow.providers.common.compat.sdk import RetryDecision, RetryPolicy
@@ -70,6 +81,7 @@ __all__ = [
     "BaseOperator",
     "BaseOperatorLink",
     "BaseSensorOperator",
+    "BaseTrigger",
     "Connection",
     "Context",
     "DecoratedOperator",
@@ -79,6 +91,7 @@ __all__ = [
     "RetryDecision",
     "RetryPolicy",
     "TaskDecorator",
+    "TriggerEvent",
     "XCom",
     "conf",
     "context_merge",

@@ -27,8 +27,9 @@ import tengr_provider
 from tengr_provider.api_paths import ASSUMED, PATHS
 from tengr_provider.exceptions import TengrNotFoundError
 from tengr_provider.hooks.tengr import TengrHook
-from tengr_provider.models import StyleDnaImage, TengrRequestValidationError
+from tengr_provider.models import StyleDnaImage
 from tengr_provider.operators import TengrStyleDnaOperator, TengrUpscaleOperator
+from tengr_provider.request_errors import TengrRequestValidationError
 from tengr_provider.sensors.artwork import TengrArtworkSensor
 from tengr_provider.testing import TengrEmulator
 from tengr_provider.testing.pytest_plugin import CONNECTION_ENV

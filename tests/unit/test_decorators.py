@@ -24,10 +24,8 @@ from tengr_provider.decorators import (
     tengr_style_dna_task,
     tengr_upscale_task,
 )
-from tengr_provider.models import (
-    TengrRequestValidationError,
-    UpscalingRequest,
-)
+from tengr_provider.models import UpscalingRequest
+from tengr_provider.request_errors import TengrRequestValidationError
 
 PHOTO: PhotoPilotFields = {
     "image_url": "https://img.example/shoe.png",

@@ -28,7 +28,8 @@ from tengr_provider.exceptions import (
 from tengr_provider.hooks._api import parse_retry_after
 from tengr_provider.hooks._settings import KEY_FIELD
 from tengr_provider.hooks.tengr import TengrHook
-from tengr_provider.models import ArtworkStatus, TengrRequestValidationError
+from tengr_provider.models import ArtworkStatus
+from tengr_provider.request_errors import TengrRequestValidationError
 
 ARTWORK_ID = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
 PHOTO_URL = f"{BASE_URL}/v1/artworks/photo-pilot"

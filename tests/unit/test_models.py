@@ -15,10 +15,10 @@ from tengr_provider.models import (
     PhotoPilotRequest,
     StyleDnaImage,
     StyleDnaRequest,
-    TengrRequestValidationError,
     UpscalingRequest,
     parse_request,
 )
+from tengr_provider.request_errors import TengrRequestValidationError
 
 PHOTO = {
     "image_url": "https://img.example/shoe.png",

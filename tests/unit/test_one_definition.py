@@ -11,14 +11,14 @@ from tests.helpers import task_context
 
 import tengr_provider
 from tengr_provider.exceptions import TengrArtworkFailedError, TengrWaitTimeoutError
-from tengr_provider.hooks._wait import ArtworkWait
 from tengr_provider.models import Artwork, ArtworkStatus
 from tengr_provider.operators import TengrPhotoPilotOperator, TengrStyleDnaOperator, TengrUpscaleOperator
 from tengr_provider.operators._base import TengrArtworkOperator, TengrBaseOperator
 from tengr_provider.sensors.artwork import TengrArtworkSensor
 from tengr_provider.triggers.artwork import ArtworkWaitEvent
-from tengr_provider.triggers.deferral import DEFER_GRACE
 from tengr_provider.version_compat import AirflowException, AirflowSensorTimeout, BaseOperator
+from tengr_provider.waiting.deferral import DEFER_GRACE
+from tengr_provider.waiting.policy import ArtworkWait
 
 try:
     from airflow.sdk.exceptions import TaskDeferred
@@ -165,9 +165,8 @@ def test_one_backoff_wait_serves_api_calls_and_downloads() -> None:
 
 def test_transient_failures_are_one_tuple_for_waits_and_task_retries() -> None:
     from tengr_provider import exceptions, retry_policy
-    from tengr_provider.hooks import _wait
 
-    assert retry_policy.TRANSIENT_ERRORS is _wait.TRANSIENT_ERRORS is exceptions.TRANSIENT_ERRORS
+    assert retry_policy.TRANSIENT_ERRORS is exceptions.TRANSIENT_ERRORS
     # No module lists the transient classes again (a tuple naming two of them is a second list).
     transient_names = {kind.__name__ for kind in exceptions.TRANSIENT_ERRORS}
     lists = [
@@ -195,7 +194,7 @@ def test_every_transient_failure_retries_the_task_and_keeps_a_wait_going(kind: s
 
 
 def test_wait_defaults_are_the_named_constants_wherever_a_wait_is_configured() -> None:
-    # poll_interval and timeout of a wait default to hooks._wait's constants, never to a number written
+    # poll_interval and timeout of a wait default to waiting.policy's constants, never to a number written
     # again (the hook said 5 where the operators said 10: two constants now, each named for its caller).
     literal_defaults = []
     for path in provider_modules():
@@ -226,18 +225,18 @@ def test_wait_defaults_are_the_named_constants_wherever_a_wait_is_configured() -
     assert literal_defaults == []
 
 
-def test_the_trigger_deadline_defaults_to_the_wait_timeout() -> None:
+@pytest.mark.parametrize("trigger_class", ["artwork.TengrArtworkTrigger", "batch.TengrBatchTrigger"])
+def test_a_trigger_deadline_defaults_to_the_wait_timeout(trigger_class: str) -> None:
+    import importlib
     import time
 
-    from tengr_provider.hooks._wait import DEFAULT_WAIT_TIMEOUT
-    from tengr_provider.triggers.artwork import TengrArtworkTrigger
+    from tengr_provider.waiting.policy import DEFAULT_WAIT_TIMEOUT
 
+    module, name = trigger_class.split(".")
+    trigger = getattr(importlib.import_module(f"tengr_provider.triggers.{module}"), name)
     before = time.time()
-    assert (
-        before + DEFAULT_WAIT_TIMEOUT
-        <= TengrArtworkTrigger(ART).end_time
-        <= time.time() + DEFAULT_WAIT_TIMEOUT
-    )
+    end_time = trigger(ART if module == "artwork" else [ART]).end_time
+    assert before + DEFAULT_WAIT_TIMEOUT <= end_time <= time.time() + DEFAULT_WAIT_TIMEOUT
 
 
 def numbers_and_texts(path: Path) -> list[tuple[int, object]]:

@@ -17,9 +17,10 @@ from tengr_provider.exceptions import (
 )
 from tengr_provider.hooks.tengr import TengrHook
 from tengr_provider.links import RESULT_URL_XCOM_KEY
-from tengr_provider.models import Artwork, StyleDnaImage, TengrRequestValidationError
+from tengr_provider.models import Artwork, StyleDnaImage
 from tengr_provider.operators import TengrPhotoPilotOperator, TengrStyleDnaOperator, TengrUpscaleOperator
 from tengr_provider.operators._base import ARTWORK_ID_XCOM_KEY
+from tengr_provider.request_errors import TengrRequestValidationError
 from tengr_provider.triggers.artwork import TengrArtworkTrigger
 from tengr_provider.version_compat import AirflowException
 

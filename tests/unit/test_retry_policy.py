@@ -20,7 +20,7 @@ from tengr_provider.exceptions import (
     TengrWaitTimeoutError,
 )
 from tengr_provider.hooks.tengr import TengrHook
-from tengr_provider.models import TengrRequestValidationError
+from tengr_provider.request_errors import TengrRequestValidationError
 from tengr_provider.retry_policy import TengrRetryPolicy
 from tengr_provider.storage import TengrStorageError
 from tengr_provider.version_compat import HAS_RETRY_POLICIES

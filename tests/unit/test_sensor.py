@@ -15,8 +15,8 @@ from tengr_provider.hooks.tengr import TengrHook
 from tengr_provider.models import Artwork
 from tengr_provider.sensors.artwork import TengrArtworkSensor
 from tengr_provider.triggers.artwork import TengrArtworkTrigger
-from tengr_provider.triggers.deferral import REQUEUE_SETTLE
 from tengr_provider.version_compat import AirflowException, AirflowRescheduleException, AirflowSensorTimeout
+from tengr_provider.waiting.requeue import REQUEUE_SETTLE
 
 try:
     from airflow.sdk.exceptions import TaskDeferred

@@ -14,7 +14,8 @@ import responses
 from tests.helpers import BASE_URL, connection_env
 
 from tengr_provider.hooks.tengr import TengrHook
-from tengr_provider.models import TengrRequestValidationError, private_host_reason, webhook_url_problem
+from tengr_provider.host_policy import private_host_reason, webhook_url_problem
+from tengr_provider.request_errors import TengrRequestValidationError
 
 PHOTO_URL = f"{BASE_URL}/v1/artworks/photo-pilot"
 REQUEST = {

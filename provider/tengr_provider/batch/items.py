@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tengr_provider.assets import request_digest
-from tengr_provider.models import ApiRequest, TengrRequestValidationError
+from tengr_provider.models import ApiRequest
+from tengr_provider.request_errors import TengrRequestValidationError
 from tengr_provider.storage import as_storage_path, read_lines
 from tengr_provider.version_compat import ObjectStoragePath
 

@@ -12,8 +12,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from tengr_provider.exceptions import TengrApiError
-from tengr_provider.hooks._wait import TRANSIENT_ERRORS
+from tengr_provider.exceptions import TRANSIENT_ERRORS, TengrApiError
 from tengr_provider.models import Artwork
 from tengr_provider.triggers._poller import PAGE_LIMIT, page_budget
 

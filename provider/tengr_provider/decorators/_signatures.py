@@ -16,9 +16,7 @@ from tengr_provider.decorators._base import TengrDecoratedOperator, decorate
 from tengr_provider.operators._base import TengrBaseOperator
 
 if TYPE_CHECKING:
-    from airflow.sdk.bases.decorator import Task
-
-    from tengr_provider.version_compat import ObjectStoragePath
+    from tengr_provider.version_compat import ObjectStoragePath, Task
 
 _P = ParamSpec("_P")
 #: What the decorated function returns: the request's fields, or the request model.

@@ -16,8 +16,7 @@ from urllib.parse import unquote, urlsplit
 from tengr_provider.doctor.assumptions import CREATE_ANSWERS
 from tengr_provider.doctor.context import Context
 from tengr_provider.doctor.read_only import CREATE_CALLS, compare_list_with_reads, record_freshness
-from tengr_provider.exceptions import TengrApiError
-from tengr_provider.hooks._wait import TRANSIENT_ERRORS
+from tengr_provider.exceptions import TRANSIENT_ERRORS, TengrApiError
 from tengr_provider.models import (
     ApiRequest,
     Artwork,

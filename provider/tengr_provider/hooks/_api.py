@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from tenacity import RetryCallState
 
 from tengr_provider._http import RETRYABLE_STATUSES, RetryWait, parse_retry_after, sleep_passes_budget
+from tengr_provider._logging import WarningLogger
 from tengr_provider.exceptions import (
     TengrApiError,
     TengrAuthError,
@@ -26,25 +27,14 @@ from tengr_provider.exceptions import (
     TengrServerError,
 )
 from tengr_provider.hooks._settings import KEY_FIELD, ConnectionSettings
-from tengr_provider.models import (
-    ApiError,
-    ApiRequest,
-    TengrRequestValidationError,
-    webhook_url_problem,
-)
+from tengr_provider.host_policy import webhook_url_problem
+from tengr_provider.models import ApiError, ApiRequest
+from tengr_provider.request_errors import TengrRequestValidationError
 
 _AUTH_HINT = f"check the API key in {KEY_FIELD}"
 _FORBIDDEN_HINT = "the API key lacks the scope or domain for this call, or the account is out of credits"
 
 _ModelT = TypeVar("_ModelT", bound=BaseModel)
-
-
-class WarningLogger(Protocol):
-    """What the retry policy needs of a logger: stdlib and Airflow's structlog loggers both fit."""
-
-    def warning(self, msg: Any, /, *args: Any) -> Any: ...
-
-    def debug(self, msg: Any, /, *args: Any) -> Any: ...
 
 
 def check_webhook(request: ApiRequest | dict[str, Any], settings: ConnectionSettings) -> None:

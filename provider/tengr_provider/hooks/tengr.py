@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import time
 from collections.abc import Awaitable, Callable
 from functools import cached_property
@@ -27,7 +26,9 @@ from urllib3.exceptions import NewConnectionError
 
 from tengr_provider import CONNECTION_TYPE, DEFAULT_CONN_ID, get_provider_info
 from tengr_provider.api_paths import API_VERSIONS
+from tengr_provider.endpoints import SYNCHRONOUS_IN_V1, endpoint_model, endpoint_route
 from tengr_provider.exceptions import (
+    TRANSIENT_ERRORS,
     TengrApiError,
     TengrArtworkFailedError,
     TengrWaitTimeoutError,
@@ -42,13 +43,8 @@ from tengr_provider.hooks._api import (
     retry_arguments,
     unexpected_error,
 )
+from tengr_provider.hooks._connection_form import form_widgets, ui_field_behaviour
 from tengr_provider.hooks._settings import ConnectionSettings, settings_from_connection
-from tengr_provider.hooks._wait import (
-    DEFAULT_WAIT_TIMEOUT,
-    HOOK_POLL_INTERVAL,
-    TRANSIENT_ERRORS,
-    ArtworkWait,
-)
 from tengr_provider.models import (
     ARTWORK_RETENTION,
     LIST_LIMIT_MAX,
@@ -57,11 +53,12 @@ from tengr_provider.models import (
     PhotoPilotRequest,
     StyleDnaImage,
     StyleDnaRequest,
-    TengrRequestValidationError,
     UpscalingRequest,
     parse_request,
 )
+from tengr_provider.request_errors import TengrRequestValidationError
 from tengr_provider.version_compat import BaseHook, get_async_connection, get_async_extra_dejson
+from tengr_provider.waiting.policy import DEFAULT_WAIT_TIMEOUT, HOOK_POLL_INTERVAL, ArtworkWait
 
 if TYPE_CHECKING:
     from tengr_provider.version_compat import Connection
@@ -106,33 +103,6 @@ def _create_call(settings: ConnectionSettings, name: str, body: dict[str, Any], 
     """A create (a POST that spends credits) of the table's call ``name``."""
     path = settings.path(name, **values)
     return ApiCall("POST", path, body=body, creates=True, not_found_hint=_ROUTE_HINT)
-
-
-#: Calls that are synchronous in V1 and take no webhook there.
-_SYNCHRONOUS_IN_V1 = frozenset({"style-dna", "upscaling"})
-#: Endpoints of :meth:`TengrHook.create_artwork` whose bodies a model validates (others go as given),
-#: and the call of the path table each one is.
-ENDPOINT_MODELS: dict[str, tuple[str, type[ApiRequest]]] = {
-    "photo-pilot": ("photo-pilot", PhotoPilotRequest),
-    "upscaling": ("upscaling", UpscalingRequest),
-    "style-dna/generate": ("style-dna", StyleDnaRequest),
-}
-_ENDPOINT = re.compile(r"[a-z0-9][a-z0-9_-]*(/[a-z0-9][a-z0-9_-]*)*")
-
-
-def _endpoint_route(endpoint: str) -> tuple[str, dict[str, str]]:
-    """The table's call and values for ``endpoint``: an artwork endpoint's name or a path below the root."""
-    name = endpoint.strip("/") if isinstance(endpoint, str) else ""
-    if not _ENDPOINT.fullmatch(name) or name.split("/")[0] in API_VERSIONS:
-        raise ValueError(
-            f"endpoint: must be an artwork endpoint's name (remove-background) or a path below the API "
-            f"version (style-dna/edit), without the version, got {endpoint!r}"
-        )
-    if name in ENDPOINT_MODELS:
-        return ENDPOINT_MODELS[name][0], {}
-    if "/" in name:
-        return "version-path", {"path": name}
-    return "artwork-endpoint", {"endpoint": name}
 
 
 def _created_artwork(data: Any, call: ApiCall, logger: Any) -> Artwork:
@@ -291,46 +261,20 @@ class TengrHook(_TengrHookBase):
     _sleep: Callable[[float], None] = staticmethod(time.sleep)
     _monotonic: Callable[[], float] = staticmethod(time.monotonic)
 
-    # Connection form for Airflow < 3.2, which does not read ``conn-fields`` from the provider info.
-    # Both are derived from that one declaration so the two forms cannot disagree. Airflow looks for
-    # them on the registered hook class itself, not on a base class.
+    # Connection form for Airflow < 3.2 (which does not read ``conn-fields``), derived from the provider
+    # info by :mod:`tengr_provider.hooks._connection_form`. Airflow looks for these two on the
+    # registered hook class itself, not on a base class.
     _FORM: ClassVar[dict[str, Any]] = get_provider_info()["connection-types"][0]
 
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:
         """Hide the fields tengr does not use and relabel the ones it does (Airflow < 3.2)."""
-        behaviour = cls._FORM["ui-field-behaviour"]
-        return {key.replace("-", "_"): value for key, value in behaviour.items()}
+        return ui_field_behaviour(cls._FORM)
 
     @classmethod
     def get_connection_form_widgets(cls) -> dict[str, Any]:
-        """Extra fields of the connection form (Airflow < 3.2; needs wtforms, as those versions have).
-
-        Built from the same declaration as the 3.2+ form, defaults and choices included: Airflow 3.0
-        and 3.1 read these fields with wtforms mocked (string, integer, boolean; ``any_of`` becomes a
-        select), and a field without its default shows, say, a switch that is off for a setting
-        that is on unless changed.
-        """
-        from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
-        from flask_babel import lazy_gettext
-        from wtforms import BooleanField, IntegerField, StringField
-        from wtforms.validators import any_of
-
-        field_classes = {"integer": IntegerField, "boolean": BooleanField}
-        widgets: dict[str, Any] = {}
-        for name, spec in cls._FORM["conn-fields"].items():
-            schema = spec["schema"]
-            field_class = field_classes.get(schema["type"][0], StringField)
-            default = schema.get("default")
-            if field_class is StringField and default is not None and not isinstance(default, str):
-                default = json.dumps(default)  # a text field holds text: the hook reads "60" as 60
-            kwargs: dict[str, Any] = {"description": spec.get("description", ""), "default": default}
-            if "enum" in schema:
-                kwargs["validators"] = [any_of(schema["enum"])]
-            if field_class is not BooleanField:
-                kwargs["widget"] = BS3TextFieldWidget()
-            widgets[name] = field_class(lazy_gettext(spec["label"]), **kwargs)
-        return widgets
+        """Extra fields of the connection form (Airflow < 3.2; needs wtforms, as those versions have)."""
+        return form_widgets(cls._FORM)
 
     @cached_property
     def settings(self) -> ConnectionSettings:
@@ -383,7 +327,7 @@ class TengrHook(_TengrHookBase):
         """The webhook rules of today, and V1's synchronous calls, which take no webhook."""
         check_webhook(request, self.settings)
         webhook = getattr(request, "webhook", None)
-        if webhook is not None and self.settings.api_version == "v1" and call_name in _SYNCHRONOUS_IN_V1:
+        if webhook is not None and self.settings.api_version == "v1" and call_name in SYNCHRONOUS_IN_V1:
             raise TengrRequestValidationError(
                 type(request).__name__,
                 [f"webhook: the V1 {call_name} call takes no webhook; set api_version to v2"],
@@ -445,18 +389,18 @@ class TengrHook(_TengrHookBase):
 
         :param endpoint: an artwork endpoint's name (``remove-background`` is
             ``/<version>/artworks/remove-background``), or a path below the version root
-            (``style-dna/edit``). Bodies of endpoints with a model (:data:`ENDPOINT_MODELS`) are validated
-            by it; others are sent as given (camelCase keys, as the API names them).
+            (``style-dna/edit``), routed by :mod:`tengr_provider.endpoints`. Bodies of endpoints with a
+            model are validated by it; others are sent as given (camelCase keys, as the API names them).
         """
-        name, values = _endpoint_route(endpoint)
+        name, values = endpoint_route(endpoint)
         if name == "style-dna" and self.settings.api_version == "v1":
             raise ValueError(
                 f"endpoint: {endpoint!r} answers with an image, not an artwork, under API V1; use "
                 "TengrStyleDnaOperator (or generate_style_dna), or api_version v2"
             )
-        known = ENDPOINT_MODELS.get(endpoint.strip("/"))
-        if known is not None:
-            call, answer = self._create(name, parse_request(known[1], request), **values)
+        model = endpoint_model(endpoint)
+        if model is not None:
+            call, answer = self._create(name, parse_request(model, request), **values)
             return _created_artwork(answer, call, self.log)
         call = _create_call(self.settings, name, self.prepare_create(endpoint, request), **values)
         return _created_artwork(self._call(call), call, self.log)
@@ -470,10 +414,10 @@ class TengrHook(_TengrHookBase):
         :raises TengrRequestValidationError: naming the field and the rule.
         :raises ValueError: ``endpoint`` is not an artwork endpoint's name or path.
         """
-        name, _ = _endpoint_route(endpoint)
-        known = ENDPOINT_MODELS.get(endpoint.strip("/"))
-        if known is not None:
-            parsed: ApiRequest = parse_request(known[1], request)
+        name, _ = endpoint_route(endpoint)
+        model = endpoint_model(endpoint)
+        if model is not None:
+            parsed: ApiRequest = parse_request(model, request)
             self._check_webhook(parsed, name)
             return parsed.to_api()
         if not isinstance(request, (dict, ApiRequest)):
@@ -503,7 +447,7 @@ class TengrHook(_TengrHookBase):
         """Poll until the artwork ends; return it on success.
 
         A 429, 5xx or connection failure that outlasts the hook's retries does not end the wait: polling
-        goes on until ``timeout``, as in the triggerer (see :mod:`tengr_provider.hooks._wait`).
+        goes on until ``timeout``, as in the triggerer (see :mod:`tengr_provider.waiting.policy`).
 
         :raises TengrArtworkFailedError: the artwork ended ``failed`` or ``canceled``.
         :raises TengrWaitTimeoutError: ``timeout`` seconds passed first (the artwork may still finish).
@@ -525,7 +469,7 @@ class TengrHook(_TengrHookBase):
             except TRANSIENT_ERRORS as exc:
                 wait.read_failed(exc)
             else:
-                if wait.read(artwork):
+                if wait.ends_with(artwork):
                     if not artwork.status.is_success:
                         raise TengrArtworkFailedError(artwork.id, artwork.status.value)
                     return artwork

@@ -21,15 +21,15 @@ from tengr_provider.exceptions import (
     TengrNotFoundError,
     TengrWaitTimeoutError,
 )
-from tengr_provider.hooks._wait import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT, note_unknown_status
 from tengr_provider.hooks.tengr import TengrHook
 from tengr_provider.links import RESULT_LINKS, RESULT_URL_XCOM_KEY, link_targets
 from tengr_provider.models import ApiRequest, Artwork, ArtworkStatus, parse_request
 from tengr_provider.operators._request_keywords import request_keywords_init
 from tengr_provider.storage import DEFAULT_MAX_IMAGE_BYTES, ResultCopier, check_destination, is_local
 from tengr_provider.triggers.artwork import ArtworkWaitEvent
-from tengr_provider.triggers.deferral import default_deferrable, defer_artwork_wait
 from tengr_provider.version_compat import BaseOperator, ResumableJobMixin, conf
+from tengr_provider.waiting.deferral import default_deferrable, wait_for_artwork
+from tengr_provider.waiting.policy import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT, note_unknown_status
 
 if TYPE_CHECKING:
     from tengr_provider.lineage import Lineage
@@ -268,15 +268,15 @@ class TengrArtworkOperator(TengrBaseOperator):
         return self._collect(artwork_id, context)
 
     def _wait(self, artwork_id: str) -> None:
-        if self.deferrable:
-            defer_artwork_wait(
-                self,
-                artwork_id=artwork_id,
-                tengr_conn_id=self.tengr_conn_id,
-                poll_interval=self.poll_interval,
-                timeout=self.timeout,
-            )
-        self._artwork = self.hook.wait_for_artwork(artwork_id, self.poll_interval, self.timeout)
+        self._artwork = wait_for_artwork(
+            self,
+            self.hook,
+            artwork_id=artwork_id,
+            deferrable=self.deferrable,
+            tengr_conn_id=self.tengr_conn_id,
+            poll_interval=self.poll_interval,
+            timeout=self.timeout,
+        )
 
     def get_job_result(self, external_id: JsonValue, context: Context) -> dict[str, Any]:
         """The artwork's JSON, after its images were copied to ``output_path`` (computed once)."""

@@ -31,12 +31,12 @@ from tengr_provider.batch.reconcile import Intent, page_limit, reconcile, utc
 from tengr_provider.batch.report import Progress
 from tengr_provider.batch.statuses import read_statuses
 from tengr_provider.exceptions import (
+    TRANSIENT_ERRORS,
     TengrApiError,
     TengrAuthError,
     TengrNotFoundError,
     TengrRateLimitError,
 )
-from tengr_provider.hooks._wait import TRANSIENT_ERRORS
 from tengr_provider.hooks.tengr import TengrHook
 from tengr_provider.models import Artwork, ArtworkStatus, StyleDnaImage
 from tengr_provider.storage import ResultCopier, style_dna_file_stem

@@ -20,22 +20,22 @@ from tengr_provider.batch.items import InputSummary, raw_items, validated
 from tengr_provider.batch.ledger import BatchLedger, Head, TaskKey
 from tengr_provider.batch.outcome import Counts, FailurePolicy
 from tengr_provider.batch.report import BatchReport
+from tengr_provider.endpoints import canonical_endpoint
 from tengr_provider.exceptions import TengrBatchCostError, TengrBatchInputChangedError, TengrBatchPartialError
-from tengr_provider.hooks._wait import DEFAULT_BATCH_TIMEOUT, DEFAULT_POLL_INTERVAL
 from tengr_provider.hooks.tengr import TengrHook
 from tengr_provider.links import BATCH_LINKS, CONTACT_SHEET_XCOM_KEY, browsable
 from tengr_provider.operators._batch_run import BatchRun, BatchSettings, to_create
 from tengr_provider.storage import DEFAULT_MAX_IMAGE_BYTES, check_destination
 from tengr_provider.triggers.batch import BatchWaitEvent, TengrBatchTrigger
-from tengr_provider.triggers.deferral import DEFER_GRACE, default_deferrable, earliest_requeue, requeue_settle
 from tengr_provider.version_compat import BaseOperator
+from tengr_provider.waiting.deferral import DEFER_GRACE, default_deferrable
+from tengr_provider.waiting.policy import DEFAULT_BATCH_TIMEOUT, DEFAULT_POLL_INTERVAL
+from tengr_provider.waiting.requeue import earliest_requeue, requeue_settle
 
 if TYPE_CHECKING:
     from tengr_provider.lineage import Lineage
     from tengr_provider.version_compat import Context, ObjectStoragePath
 
-#: Other names of endpoints: ``style-dna`` is the style-dna call (``style-dna/generate``).
-ENDPOINT_ALIASES = {"style-dna": "style-dna/generate"}
 #: Unfinished artworks a batch keeps at once, by default.
 DEFAULT_MAX_IN_FLIGHT = 200
 #: Images copied at once, by default.
@@ -151,8 +151,7 @@ class TengrBatchOperator(BaseOperator):
     @property
     def batch_endpoint(self) -> str:
         """The endpoint as the hook names it (``style-dna`` is ``style-dna/generate``)."""
-        name = str(self.endpoint).strip().strip("/")
-        return ENDPOINT_ALIASES.get(name, name)
+        return canonical_endpoint(self.endpoint)
 
     # -- the three ways in ---------------------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import ConfigDict
 
-from tengr_provider.hooks.tengr import ENDPOINT_MODELS
+from tengr_provider.endpoints import endpoint_model
 from tengr_provider.models import ApiRequest, Artwork, parse_request
 from tengr_provider.operators._base import TengrArtworkOperator
 
@@ -43,9 +43,9 @@ class TengrCreateArtworkOperator(TengrArtworkOperator):
 
     def _validate_request(self) -> ApiRequest:
         """The endpoint's model when it has one, else the body as given; raises naming the field."""
-        known = ENDPOINT_MODELS.get(str(self.endpoint).strip("/"))
-        if known is not None:
-            return parse_request(known[1], self.request)
+        model = endpoint_model(self.endpoint)
+        if model is not None:
+            return parse_request(model, self.request)
         if not isinstance(self.request, dict):
             raise ValueError(f"request: must be a dict (the JSON body), got {type(self.request).__name__}")
         return GivenRequest.model_validate(self.request)

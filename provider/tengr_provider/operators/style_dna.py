@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Any, cast
 from pydantic import JsonValue, ValidationError
 
 from tengr_provider.exceptions import TengrArtworkFailedError
-from tengr_provider.hooks._wait import note_unknown_status
 from tengr_provider.models import Artwork, StyleDnaImage, StyleDnaRequest
 from tengr_provider.operators._base import GONE, TengrArtworkOperator
 from tengr_provider.storage import style_dna_file_stem
+from tengr_provider.waiting.policy import note_unknown_status
 
 if TYPE_CHECKING:
     from tengr_provider.version_compat import Context

@@ -7,17 +7,18 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from tengr_provider import DEFAULT_CONN_ID
-from tengr_provider.exceptions import TengrArtworkFailedError
-from tengr_provider.hooks._wait import TRANSIENT_ERRORS, note_unknown_status
+from tengr_provider.exceptions import TRANSIENT_ERRORS, TengrArtworkFailedError
 from tengr_provider.hooks.tengr import TengrHook
 from tengr_provider.triggers.artwork import ArtworkWaitEvent
-from tengr_provider.triggers.deferral import default_deferrable, defer_artwork_wait, requeue_settle
 from tengr_provider.version_compat import (
     AirflowRescheduleException,
     AirflowSensorTimeout,
     BaseSensorOperator,
     PokeReturnValue,
 )
+from tengr_provider.waiting.deferral import default_deferrable, defer_artwork_wait
+from tengr_provider.waiting.policy import note_unknown_status
+from tengr_provider.waiting.requeue import requeue_settle
 
 if TYPE_CHECKING:
     from tengr_provider.version_compat import Context
@@ -60,7 +61,7 @@ class TengrArtworkSensor(BaseSensorOperator):
         """One read of the artwork: done (with its JSON), not yet, or a failure.
 
         A 429, 5xx or connection failure that outlasts the hook's retries counts as "not yet": the
-        sensor keeps poking until its timeout, as the trigger does (see :mod:`tengr_provider.hooks._wait`).
+        sensor keeps poking until its timeout, as the trigger does (see :mod:`tengr_provider.waiting.policy`).
         """
         try:
             artwork = self.hook.get_artwork(self.artwork_id)
@@ -80,7 +81,7 @@ class TengrArtworkSensor(BaseSensorOperator):
         """Poke (or reschedule) as usual, or poke once and defer the rest of the wait.
 
         In ``reschedule`` mode the next poke is never sooner than
-        :func:`~tengr_provider.triggers.deferral.requeue_settle` seconds away: Airflow's scheduler
+        :func:`~tengr_provider.waiting.requeue.requeue_settle` seconds away: Airflow's scheduler
         fails a task queued again before it read the report of the try that rescheduled it.
         """
         if not self.deferrable:

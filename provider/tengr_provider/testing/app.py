@@ -29,10 +29,10 @@ from tengr_provider.models import (
     ArtworkStatus,
     PhotoPilotRequest,
     StyleDnaRequest,
-    TengrRequestValidationError,
     UpscalingRequest,
     parse_request,
 )
+from tengr_provider.request_errors import TengrRequestValidationError
 from tengr_provider.testing.config import EmulatorConfig
 from tengr_provider.testing.faults import FaultPlan
 from tengr_provider.testing.images import CONTENT_TYPES, ImageCache, encode, pad_png, webp_available
@@ -144,8 +144,9 @@ class EmulatorApp:
         self._stopping = stopping
         self._local_netlocs = local_netlocs
         # Both API versions side by side, on the paths of the provider's own table, over one store.
-        # V2's creates are all asynchronous; V1's upscaling and style-dna answer at once.
-        asynchronous = {
+        # The handlers that differ by version: V1's upscaling and style-dna answer at once (synchronous),
+        # V2's answer with an artwork to wait for, as its other creates do.
+        by_version = {
             "v1": {"upscaling": self._create_upscaling, "style-dna": self._generate_style_dna},
             "v2": {"upscaling": self._create_upscaling_v2, "style-dna": self._generate_style_dna_v2},
         }
@@ -155,11 +156,7 @@ class EmulatorApp:
         self._moved_away = frozenset(PATHS[version][call] for version, call in moved)  # type: ignore[index]
         for version in config.versions:
             paths = PATHS[version]  # type: ignore[index]
-            creates = {
-                "photo-pilot": self._create_photo_pilot,
-                "upscaling": asynchronous[version]["upscaling"],
-                "style-dna": asynchronous[version]["style-dna"],
-            }
+            creates = {"photo-pilot": self._create_photo_pilot, **by_version[version]}
             routes += [
                 Route(("POST",), moved.get((version, call), paths[call]), handler, api=True)
                 for call, handler in creates.items()

@@ -44,9 +44,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from tengr_provider.exceptions import TengrApiError
-from tengr_provider.hooks._wait import TRANSIENT_ERRORS, ArtworkWait
+from tengr_provider.exceptions import TRANSIENT_ERRORS, TengrApiError
 from tengr_provider.models import LIST_LIMIT_MAX, Artwork
+from tengr_provider.waiting.policy import ArtworkWait
 
 #: Items per list call: the API's maximum.
 PAGE_LIMIT = LIST_LIMIT_MAX
@@ -323,7 +323,7 @@ class StatusPoller:
 
     def _resolve(self, artwork: Artwork) -> None:
         for reg in self._waits.get(artwork.id, []):
-            if reg.wait.read(artwork) and not reg.done.done():
+            if reg.wait.ends_with(artwork) and not reg.done.done():
                 reg.done.set_result(artwork)
         if artwork.status.is_terminal:
             self._waits.pop(artwork.id, None)

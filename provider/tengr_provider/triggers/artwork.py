@@ -9,24 +9,15 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any, Literal
-
-from airflow.triggers.base import BaseTrigger, TriggerEvent
-from pydantic import BaseModel, ValidationError
+from typing import Any, ClassVar, Literal
 
 from tengr_provider import DEFAULT_CONN_ID
-from tengr_provider.exceptions import TengrArtworkFailedError
-from tengr_provider.hooks._wait import (
-    DEFAULT_POLL_INTERVAL,
-    DEFAULT_WAIT_TIMEOUT,
-    TRANSIENT_ERRORS,
-    ArtworkWait,
-)
-from tengr_provider.hooks.tengr import TengrAsyncHook
+from tengr_provider.exceptions import TRANSIENT_ERRORS, TengrArtworkFailedError
 from tengr_provider.models import Artwork, ArtworkStatus
+from tengr_provider.triggers._base import TengrWaitTrigger, WaitEvent
 from tengr_provider.triggers._poller import POLL_SPREAD, PollerKey, poller_for
 from tengr_provider.version_compat import AirflowException
+from tengr_provider.waiting.policy import DEFAULT_POLL_INTERVAL, ArtworkWait
 
 #: What each final status means for the waiting task: one table, so the events cannot drift.
 _OUTCOME: dict[ArtworkStatus, Literal["success", "error"]] = {
@@ -37,7 +28,7 @@ _OUTCOME: dict[ArtworkStatus, Literal["success", "error"]] = {
 }
 
 
-class ArtworkWaitEvent(BaseModel):
+class ArtworkWaitEvent(WaitEvent):
     """The one event a :class:`TengrArtworkTrigger` yields, and its parser.
 
     :param status: ``success`` (the artwork succeeded or is done), ``error`` (it failed or was
@@ -46,6 +37,7 @@ class ArtworkWaitEvent(BaseModel):
     :param message: a sentence naming the artwork, for the task log.
     """
 
+    trigger_name: ClassVar[str] = "TengrArtworkTrigger"
     status: Literal["success", "error", "timeout"]
     artwork: dict[str, Any] = {}
     message: str = ""
@@ -78,14 +70,6 @@ class ArtworkWaitEvent(BaseModel):
             message=f"waiting for tengr.ai artwork {artwork_id} failed: {exc}",
         )
 
-    @classmethod
-    def parse(cls, event: object) -> ArtworkWaitEvent:
-        """Read what ``execute_complete`` was given; anything else is an error naming it."""
-        try:
-            return cls.model_validate(event)
-        except ValidationError:
-            raise AirflowException(f"unexpected event from TengrArtworkTrigger: {event!r}") from None
-
     @property
     def artwork_id(self) -> str:
         """The id the event is about."""
@@ -111,7 +95,7 @@ class ArtworkWaitEvent(BaseModel):
         raise AirflowException(self.message or f"waiting for tengr.ai artwork {self.artwork_id} failed")
 
 
-class TengrArtworkTrigger(BaseTrigger):
+class TengrArtworkTrigger(TengrWaitTrigger):
     """Wait until the artwork ends, then yield exactly one event.
 
     By default the wait joins the event loop's shared status poller for the connection
@@ -121,21 +105,18 @@ class TengrArtworkTrigger(BaseTrigger):
 
     The event is ``{"status": "success" | "error" | "timeout", "artwork": {...}, "message": str}``,
     where ``artwork`` is the API's JSON (at least its ``id``). The trigger only reads: it never creates
-    anything, so a triggerer restart that runs it twice cannot spend credits.
+    anything, so a triggerer restart that runs it twice cannot spend credits. The waiting policy is
+    :mod:`tengr_provider.waiting.policy`'s, shared with poll mode.
 
     :param artwork_id: the artwork to wait for.
     :param tengr_conn_id: the connection to read it with (the key itself is never serialized).
     :param poll_interval: seconds between reads.
     :param end_time: absolute deadline (epoch seconds), so a triggerer restart does not restart the clock.
-    :param coalesce: share the loop's status poller (default); False polls this artwork on its own.
-    :param not_before: epoch seconds before which no event is yielded, however soon the wait ends: the
-        deferring task sets it (see :mod:`tengr_provider.triggers.deferral`) so that Airflow's scheduler
-        has taken in the deferral's exit before the task is queued again.
+    :param coalesce: share the loop's status poller (default); False polls this artwork on its own
+        (serialized only when False).
+    :param not_before: epoch seconds before which no event is yielded (see
+        :class:`~tengr_provider.triggers._base.TengrWaitTrigger`).
     """
-
-    #: How the trigger sleeps (between its own reads, and holding an event until ``not_before``); tests
-    #: replace it, as the hooks' and the poller's, instead of ``asyncio.sleep`` for everything in the loop.
-    _sleep: Callable[[float], Awaitable[None]] = staticmethod(asyncio.sleep)
 
     def __init__(
         self,
@@ -146,61 +127,18 @@ class TengrArtworkTrigger(BaseTrigger):
         coalesce: bool = True,
         not_before: float | None = None,
     ) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]
+        super().__init__(tengr_conn_id, poll_interval, end_time, not_before)
         self.artwork_id = artwork_id
-        self.tengr_conn_id = tengr_conn_id
-        self.poll_interval = poll_interval
-        self.end_time = end_time if end_time is not None else time.time() + DEFAULT_WAIT_TIMEOUT
         self.coalesce = coalesce
-        self.not_before = not_before
 
-    def serialize(self) -> tuple[str, dict[str, Any]]:
-        """Classpath and keyword arguments: plain values, no secrets.
+    def _arguments(self) -> dict[str, Any]:
+        return {"artwork_id": self.artwork_id, **({} if self.coalesce else {"coalesce": False})}
 
-        ``coalesce`` and ``not_before`` are written only when set, so a trigger with the defaults
-        serializes as before and an older provider can still load it.
-        """
-        kwargs: dict[str, Any] = {
-            "artwork_id": self.artwork_id,
-            "tengr_conn_id": self.tengr_conn_id,
-            "poll_interval": self.poll_interval,
-            "end_time": self.end_time,
-        }
-        if not self.coalesce:
-            kwargs["coalesce"] = False
-        if self.not_before is not None:
-            kwargs["not_before"] = self.not_before
-        return f"{type(self).__module__}.{type(self).__qualname__}", kwargs
+    async def _wait_for_event(self) -> ArtworkWaitEvent:
+        return await (self._wait_coalesced() if self.coalesce else self._wait())
 
-    def _hook(self) -> TengrAsyncHook:
-        return TengrAsyncHook(self.tengr_conn_id)
-
-    async def run(self) -> AsyncIterator[TriggerEvent]:
-        """Poll until the artwork ends or the deadline passes; any exception becomes an error event.
-
-        The waiting policy is the one of :mod:`tengr_provider.hooks._wait`, shared with poll mode.
-        ``CancelledError`` (task cleared, triggerer stopping, trigger moved) is not caught: it passes
-        through the coalesced wait's ``finally``, which unregisters from the poller. A ``GeneratorExit``
-        can only come at the ``yield``, after the wait has already unregistered.
-        """
-        try:
-            event = await (self._wait_coalesced() if self.coalesce else self._wait())
-        except Exception as exc:
-            event = ArtworkWaitEvent.failed(self.artwork_id, exc)
-        early = (self.not_before or 0) - time.time()
-        if early > 0:  # every event requeues the task, so every event waits (see ``not_before``)
-            await self._sleep(early)
-        yield TriggerEvent(event.model_dump())  # type: ignore[no-untyped-call]
-
-    def _new_wait(self) -> ArtworkWait:
-        """This trigger's wait: its deadline on the epoch clock, so a triggerer restart keeps it."""
-        return ArtworkWait(
-            self.artwork_id,
-            deadline=self.end_time,
-            poll_interval=self.poll_interval,
-            clock=time.time,
-            logger=self.log,
-        )
+    def _failure_event(self, exc: Exception) -> ArtworkWaitEvent:
+        return ArtworkWaitEvent.failed(self.artwork_id, exc)
 
     async def _wait_coalesced(self) -> ArtworkWaitEvent:
         """Register with the shared poller and wait for its answer or the deadline.
@@ -209,7 +147,7 @@ class TengrArtworkTrigger(BaseTrigger):
         task, a triggerer shutting down or a trigger moved elsewhere, so the poller stops asking for
         artworks nobody waits for (and stops altogether when nobody waits).
         """
-        wait = self._new_wait()
+        wait = self._new_wait(self.artwork_id)
         poller = poller_for(PollerKey(self.tengr_conn_id), self._hook, self.log)
         done = poller.register(wait)
         try:
@@ -224,14 +162,14 @@ class TengrArtworkTrigger(BaseTrigger):
 
     async def _wait(self) -> ArtworkWaitEvent:
         async with self._hook() as hook:
-            wait = self._new_wait()
+            wait = self._new_wait(self.artwork_id)
             while True:
                 try:
                     artwork = await hook.get_artwork(self.artwork_id)
                 except TRANSIENT_ERRORS as exc:
                     wait.read_failed(exc)
                 else:
-                    if wait.read(artwork):
+                    if wait.ends_with(artwork):
                         return ArtworkWaitEvent.finished(artwork)
                 pause = wait.pause(random.uniform(*POLL_SPREAD))
                 if pause is None:

@@ -10,7 +10,7 @@ event carries counts, not artworks: the resumed task reads what it needs, so the
 whatever ``max_in_flight``.
 
 It never yields before ``not_before`` (epoch seconds; the operator sets it with
-:func:`~tengr_provider.triggers.deferral.earliest_requeue`): Airflow 3.0-3.3.2's scheduler fails a task
+:func:`~tengr_provider.waiting.requeue.earliest_requeue`): Airflow 3.0-3.3.2's scheduler fails a task
 queued again before it read the executor's report of the try that deferred.
 """
 
@@ -20,24 +20,19 @@ import asyncio
 import contextlib
 import math
 import time
-from collections.abc import AsyncIterator
-from typing import Any, Literal
-
-from airflow.triggers.base import BaseTrigger, TriggerEvent
-from pydantic import BaseModel, ValidationError
+from typing import Any, ClassVar, Literal
 
 from tengr_provider import DEFAULT_CONN_ID
-from tengr_provider.hooks._wait import DEFAULT_POLL_INTERVAL, ArtworkWait
-from tengr_provider.hooks.tengr import TengrAsyncHook
 from tengr_provider.models import Artwork
+from tengr_provider.triggers._base import TengrWaitTrigger, WaitEvent
 from tengr_provider.triggers._poller import PollerKey, poller_for
-from tengr_provider.version_compat import AirflowException
+from tengr_provider.waiting.policy import DEFAULT_POLL_INTERVAL
 
 #: Seconds a batch keeps waiting for its stragglers once half of its artworks ended.
 STRAGGLER_GRACE = 60.0
 
 
-class BatchWaitEvent(BaseModel):
+class BatchWaitEvent(WaitEvent):
     """The one event of a :class:`TengrBatchTrigger`, and its parser.
 
     :param status: ``ready`` (enough artworks ended), ``timeout`` (the batch's deadline passed) or
@@ -46,18 +41,11 @@ class BatchWaitEvent(BaseModel):
     :param waiting: artworks the wait started with.
     """
 
+    trigger_name: ClassVar[str] = "TengrBatchTrigger"
     status: Literal["ready", "timeout", "error"]
     ended: int = 0
     waiting: int = 0
     message: str = ""
-
-    @classmethod
-    def parse(cls, event: object) -> BatchWaitEvent:
-        """Read what ``execute_complete`` was given; anything else is an error naming it."""
-        try:
-            return cls.model_validate(event)
-        except ValidationError:
-            raise AirflowException(f"unexpected event from TengrBatchTrigger: {event!r}") from None
 
 
 def enough_ended(ended: int, waiting: int, since_half: float | None, now: float) -> bool:
@@ -70,7 +58,7 @@ def enough_ended(ended: int, waiting: int, since_half: float | None, now: float)
     return since_half is not None and now - since_half >= STRAGGLER_GRACE
 
 
-class TengrBatchTrigger(BaseTrigger):
+class TengrBatchTrigger(TengrWaitTrigger):
     """Wait until enough of a batch's unfinished artworks ended, then yield one :class:`BatchWaitEvent`.
 
     It only reads: it never creates anything, so a triggerer restart that runs it twice cannot spend
@@ -91,41 +79,21 @@ class TengrBatchTrigger(BaseTrigger):
         end_time: float | None = None,
         not_before: float | None = None,
     ) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]
+        super().__init__(tengr_conn_id, poll_interval, end_time, not_before)
         self.artwork_ids = list(artwork_ids)
-        self.tengr_conn_id = tengr_conn_id
-        self.poll_interval = poll_interval
-        self.end_time = end_time if end_time is not None else time.time() + 3600
-        self.not_before = not_before
 
-    def serialize(self) -> tuple[str, dict[str, Any]]:
-        """Classpath and keyword arguments: plain values, no secrets."""
-        kwargs: dict[str, Any] = {
-            "artwork_ids": self.artwork_ids,
-            "tengr_conn_id": self.tengr_conn_id,
-            "poll_interval": self.poll_interval,
-            "end_time": self.end_time,
-        }
-        if self.not_before is not None:
-            kwargs["not_before"] = self.not_before
-        return f"{type(self).__module__}.{type(self).__qualname__}", kwargs
+    def _arguments(self) -> dict[str, Any]:
+        return {"artwork_ids": self.artwork_ids}
 
-    def _hook(self) -> TengrAsyncHook:
-        return TengrAsyncHook(self.tengr_conn_id)
+    async def _wait_for_event(self) -> BatchWaitEvent:
+        return await self._wait()
 
-    async def run(self) -> AsyncIterator[TriggerEvent]:
-        """Wait, then hold the event until ``not_before``; any exception becomes an ``error`` event."""
-        try:
-            event = await self._wait()
-        except Exception as exc:
-            event = BatchWaitEvent(
-                status="error",
-                waiting=len(self.artwork_ids),
-                message=f"waiting for {len(self.artwork_ids)} tengr.ai artworks failed: {exc}",
-            )
-        if self.not_before is not None and self.not_before > time.time():
-            await asyncio.sleep(self.not_before - time.time())
-        yield TriggerEvent(event.model_dump())  # type: ignore[no-untyped-call]
+    def _failure_event(self, exc: Exception) -> BatchWaitEvent:
+        return BatchWaitEvent(
+            status="error",
+            waiting=len(self.artwork_ids),
+            message=f"waiting for {len(self.artwork_ids)} tengr.ai artworks failed: {exc}",
+        )
 
     async def _wait(self) -> BatchWaitEvent:
         """Register every artwork with the shared poller; count them as they end.
@@ -149,14 +117,7 @@ class TengrBatchTrigger(BaseTrigger):
 
         try:
             for artwork_id in sorted(set(self.artwork_ids)):
-                wait = ArtworkWait(
-                    artwork_id,
-                    deadline=self.end_time,
-                    poll_interval=self.poll_interval,
-                    clock=time.time,
-                    logger=self.log,
-                )
-                future = poller.register(wait)
+                future = poller.register(self._new_wait(artwork_id))
                 future.add_done_callback(on_end)
                 futures.append(future)
             while not enough_ended(ended, waiting, since_half, time.time()):

@@ -17,13 +17,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from tengr_provider._logging import WarningLogger
 from tengr_provider.exceptions import (
-    TRANSIENT_ERRORS,
     TengrConnectionError,
     TengrRateLimitError,
     TengrServerError,
 )
-from tengr_provider.hooks._api import WarningLogger
 from tengr_provider.models import Artwork
 
 __all__ = [
@@ -31,7 +30,6 @@ __all__ = [
     "DEFAULT_POLL_INTERVAL",
     "DEFAULT_WAIT_TIMEOUT",
     "HOOK_POLL_INTERVAL",
-    "TRANSIENT_ERRORS",
     "ArtworkWait",
     "note_unknown_status",
 ]
@@ -98,14 +96,14 @@ class ArtworkWait:
         """The last status read, or ``unknown`` when no read succeeded yet."""
         return self.last.status.value if self.last is not None else "unknown"
 
-    def read(self, artwork: Artwork) -> bool:
-        """Record a successful read; True when the artwork is final and the wait is over."""
+    def ends_with(self, artwork: Artwork) -> bool:
+        """Record a successful read of the artwork; True when it is final, so the wait is over."""
         self.last = artwork
         note_unknown_status(artwork, self._unknown_seen, self._log)
         return artwork.status.is_terminal
 
     def read_failed(self, exc: TengrConnectionError | TengrRateLimitError | TengrServerError) -> None:
-        """Record a transient failure (one of :data:`TRANSIENT_ERRORS`); the wait goes on."""
+        """Record a transient failure (one of ``TRANSIENT_ERRORS``); the wait goes on."""
         self._log.warning("tengr.ai artwork %s: %s; will try again until the deadline", self.artwork_id, exc)
 
     def pause(self, factor: float = 1.0) -> float | None:

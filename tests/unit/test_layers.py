@@ -28,8 +28,7 @@ LAYER_OF_PREFIX = {
     "doctor": "tools",
 }
 #: Modules that import Airflow themselves, and why: what may be absent is imported where it is used.
-AIRFLOW_OUTSIDE_COMPAT = {
-    "version_compat": "the one place",
+AIRFLOW_WHERE_USED = {
     "lineage": "OpenLineage is an optional provider",
     "doctor.connection": "the metadata database's connections, read by a command-line tool",
 }
@@ -71,15 +70,42 @@ def test_a_module_imports_no_layer_above_its_own(path: Path) -> None:
     assert above == [], f"{module_name(path)} ({LAYERS[own]}) imports from a layer above: {above}"
 
 
-@pytest.mark.parametrize("path", MODULES, ids=module_name)
+def is_type_checking_block(node: ast.AST) -> bool:
+    return isinstance(node, ast.If) and getattr(node.test, "id", None) == "TYPE_CHECKING"
+
+
+def airflow_imports(path: Path, *, on_import: bool) -> list[str]:
+    """The ``airflow`` modules ``path`` imports when it is imported (``on_import``), or else only inside
+    functions and ``if TYPE_CHECKING:`` blocks."""
+    tree = ast.parse(path.read_text())
+    deferred = {
+        id(inner)
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or is_type_checking_block(node)
+        for inner in ast.walk(node)
+    }
+    found = []
+    for node in ast.walk(tree):
+        if (id(node) in deferred) == on_import:
+            continue
+        if isinstance(node, ast.ImportFrom) and node.module:
+            found.append(node.module)
+        elif isinstance(node, ast.Import):
+            found += [alias.name for alias in node.names]
+    return [name for name in found if name == "airflow" or name.startswith("airflow.")]
+
+
+@pytest.mark.parametrize(
+    "path", [path for path in MODULES if module_name(path) != "version_compat"], ids=module_name
+)
 def test_airflow_names_come_from_version_compat(path: Path) -> None:
-    if module_name(path) in AIRFLOW_OUTSIDE_COMPAT:
-        return
-    direct = [name for name in imported_modules(path) if name == "airflow" or name.startswith("airflow.")]
+    direct = airflow_imports(path, on_import=True)
+    if module_name(path) not in AIRFLOW_WHERE_USED:
+        direct += airflow_imports(path, on_import=False)
     assert direct == [], f"{module_name(path)} imports {direct}; take them from version_compat"
 
 
 def test_the_layer_table_names_modules_that_exist() -> None:
     names = {module_name(path) for path in MODULES}
-    for prefix in [*LAYER_OF_PREFIX, *AIRFLOW_OUTSIDE_COMPAT]:
+    for prefix in [*LAYER_OF_PREFIX, *AIRFLOW_WHERE_USED]:
         assert any(name == prefix or name.startswith(prefix + ".") for name in names), prefix

@@ -8,7 +8,6 @@ the connections the tests make through the form have other ids, so the environme
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import shutil
@@ -16,22 +15,19 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-from urllib.parse import quote
 
 import requests
-from tests.deployment.cluster import Process
 from tests.helpers import free_port, tier_environment, wait_for
+from tests.running_airflow import AirflowApi, Process, api_server_environment
 
 #: The key the emulator accepts; a test types it into the form.
 API_KEY = "tk-ui-tier-secret-5d1e"
-ADMIN = "admin"
 VENV_BIN = Path(sys.executable).parent
 PROJECT = Path(__file__).resolve().parents[1]
 
 
 @dataclass
-class StandaloneAirflow:
+class StandaloneAirflow(AirflowApi):
     """``airflow standalone`` and the emulator under ``root``; a context manager that starts and stops."""
 
     root: Path
@@ -55,23 +51,13 @@ class StandaloneAirflow:
         self.ports = {name: free_port() for name in ("api", "emulator")}
         self.url = f"http://127.0.0.1:{self.ports['api']}"
         self.emulator_url = f"http://127.0.0.1:{self.ports['emulator']}"
-        self._token: str | None = None
 
     def env(self) -> dict[str, str]:
         env = tier_environment(self.home, self.dags, self.airflow_bin)
+        env.update(api_server_environment(self.url, self.ports["api"], "standalone"))
         env.update(
             {
-                "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
-                "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN}:admin",
-                "AIRFLOW__CORE__FERNET_KEY": base64.urlsafe_b64encode(
-                    b"ui-tier-fernet-key-of-32-bytes!!"
-                ).decode(),
-                "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.url}/execution/",
-                "AIRFLOW__API__HOST": "127.0.0.1",
-                "AIRFLOW__API__PORT": str(self.ports["api"]),
                 "AIRFLOW__API__BASE_URL": self.url,
-                "AIRFLOW__API__WORKERS": "1",
-                "AIRFLOW__API_AUTH__JWT_SECRET": "ui-tier-" + "s" * 48,
                 # Short polls: a new DAG file, a queued task and a finished trigger are seen in seconds.
                 "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "3",
                 "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "5",
@@ -143,61 +129,6 @@ class StandaloneAirflow:
             (health.get(part) or {}).get("status") == "healthy" for part in parts
         )
 
-    # -- what a person types, and the REST API the tests check with ---------------------------------
-    @property
-    def password(self) -> str:
-        passwords = json.loads((self.home / "simple_auth_manager_passwords.json.generated").read_text())
-        return str(passwords[ADMIN])
-
-    def call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        if self._token is None:
-            answer = requests.post(
-                f"{self.url}/auth/token", json={"username": ADMIN, "password": self.password}, timeout=30
-            )
-            answer.raise_for_status()
-            self._token = str(answer.json()["access_token"])
-        headers = {"Authorization": f"Bearer {self._token}"}
-        return requests.request(method, f"{self.url}/api/v2{path}", headers=headers, timeout=60, **kwargs)
-
-    def connection(self, conn_id: str) -> dict[str, Any]:
-        answer = self.call("GET", f"/connections/{quote(conn_id, safe='')}")
-        assert answer.status_code == 200, answer.text
-        return dict(answer.json())
-
-    def trigger(self, dag_id: str, conf: Mapping[str, Any]) -> str:
-        """Unpause ``dag_id`` and trigger it with ``conf`` (no logical date), as the Trigger button does."""
-        wait_for(lambda: self.call("GET", f"/dags/{dag_id}").status_code == 200, 120, f"{dag_id} parsed")
-        answer = self.call("PATCH", f"/dags/{dag_id}", json={"is_paused": False})
-        assert answer.status_code == 200, answer.text
-        answer = self.call("POST", f"/dags/{dag_id}/dagRuns", json={"logical_date": None, "conf": dict(conf)})
-        assert answer.status_code == 200, answer.text
-        return str(answer.json()["dag_run_id"])
-
-    def wait_for_run_end(self, dag_id: str, run_id: str, timeout: float = 180) -> dict[str, Any]:
-        """The run once it has ended, whichever way."""
-
-        def ended() -> dict[str, Any] | None:
-            answer = self.call("GET", f"/dags/{dag_id}/dagRuns/{quote(run_id, safe='')}")
-            if answer.status_code != 200:  # a busy SQLite can fail a read; the next poll asks again
-                return None
-            run = answer.json()
-            return run if run["state"] in ("success", "failed") else None
-
-        run: dict[str, Any] = wait_for(ended, timeout, f"{dag_id} run {run_id} to end", every=1)
-        return run
-
-    def wait_for_run(self, dag_id: str, run_id: str, timeout: float = 180) -> dict[str, Any]:
-        """The run once it has ended; it must have succeeded."""
-        run = self.wait_for_run_end(dag_id, run_id, timeout)
-        assert run["state"] == "success", (run, self.task_instances(dag_id, run_id))
-        return run
-
     def log_lines(self, name: str) -> list[str]:
         """What process ``name`` (``standalone``, ``emulator``) has logged so far."""
         return self.processes[name].log_text().splitlines()
-
-    def task_instances(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
-        path = f"/dags/{dag_id}/dagRuns/{quote(run_id, safe='')}/taskInstances"
-        answer = self.call("GET", path)
-        assert answer.status_code == 200, answer.text
-        return list(answer.json()["task_instances"])

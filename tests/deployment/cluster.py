@@ -10,7 +10,6 @@ machine dies, and :meth:`Deployment.stop` ends all of them, whatever state they 
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import glob
 import json
@@ -29,15 +28,14 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import requests
 from tests.helpers import free_port, tier_environment, wait_for
+from tests.running_airflow import AirflowApi, Process, api_server_environment
 
 #: The emulator's API key in this deployment; tests check it appears in no log.
 API_KEY = "tk-deployment-secret-71c3"
 BUCKET = "tengr-deployment"
-ADMIN = "admin"
 VENV_BIN = Path(sys.executable).parent
 PROJECT = Path(__file__).resolve().parents[2]
 #: Tasks per Celery worker: two workers of four share the machine's two cores.
@@ -64,60 +62,7 @@ def _service_user() -> pwd.struct_passwd:
 
 
 @dataclass
-class Process:
-    """One started program: its command, environment, log file and process group."""
-
-    name: str
-    command: list[str]
-    env: dict[str, str]
-    log: Path
-    user: int | None = None
-    popen: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        with self.log.open("ab") as log:
-            self.popen = subprocess.Popen(
-                self.command,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-                user=self.user,
-            )
-
-    @property
-    def alive(self) -> bool:
-        return self.popen is not None and self.popen.poll() is None
-
-    def signal_group(self, signum: int) -> None:
-        if self.popen is not None:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(self.popen.pid, signum)
-
-    def kill(self) -> None:
-        """SIGKILL the whole process group, as a lost machine would: no cleanup runs."""
-        self.signal_group(signal.SIGKILL)
-        if self.popen is not None:
-            self.popen.wait(timeout=30)
-
-    def stop(self, grace: float = 20) -> None:
-        """SIGTERM, then SIGKILL whatever of the group is still there after ``grace`` seconds."""
-        if self.popen is None:
-            return
-        self.signal_group(signal.SIGTERM)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.popen.wait(timeout=grace)
-        self.signal_group(signal.SIGKILL)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.popen.wait(timeout=10)
-
-    def log_text(self) -> str:
-        return self.log.read_text(errors="replace") if self.log.exists() else ""
-
-
-@dataclass
-class Deployment:
+class Deployment(AirflowApi):
     """The whole deployment under ``root``; use as a context manager (starts, health-checks, stops)."""
 
     root: Path
@@ -133,10 +78,9 @@ class Deployment:
             name: free_port() for name in ("postgres", "redis", "s3", "emulator", "api", "worker1", "worker2")
         }
         self.ports.update({f"triggerer{n}": free_port() for n in (1, 2)})
-        self.api = f"http://127.0.0.1:{self.ports['api']}"
+        self.url = f"http://127.0.0.1:{self.ports['api']}"
         self.emulator_url = f"http://127.0.0.1:{self.ports['emulator']}"
         self.s3_endpoint = f"http://127.0.0.1:{self.ports['s3']}"
-        self._token: str | None = None
         self._cleanup: list[Path] = []
         #: The running triggerer job of each triggerer process, e.g. ``{"triggerer1": 2}``.
         self.triggerer_jobs: dict[str, int] = {}
@@ -145,6 +89,7 @@ class Deployment:
     def airflow_env(self) -> dict[str, str]:
         database = f"airflow@127.0.0.1:{self.ports['postgres']}/airflow"
         env = tier_environment(self.home, self.dags, VENV_BIN)
+        env.update(api_server_environment(self.url, self.ports["api"], "deployment"))
         env.update(
             {
                 # A few more than the eight worker slots: a queued task is then seconds old, never a minute.
@@ -152,12 +97,6 @@ class Deployment:
                 # The examples' output_path default: the deployment's bucket, as a team would set it.
                 "TENGR_EXAMPLES_OUTPUT": f"s3://aws_default@{BUCKET}/examples",
                 "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
-                "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
-                "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN}:admin",
-                "AIRFLOW__CORE__FERNET_KEY": base64.urlsafe_b64encode(
-                    b"deployment-tier-fernet-key-32b!!"
-                ).decode(),
-                "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.api}/execution/",
                 "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"postgresql+psycopg2://{database}",
                 "AIRFLOW__CELERY__BROKER_URL": f"redis://127.0.0.1:{self.ports['redis']}/0",
                 "AIRFLOW__CELERY__RESULT_BACKEND": f"db+postgresql+psycopg2://{database}",
@@ -165,10 +104,6 @@ class Deployment:
                 "AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS": "tests.deployment.celery_config.CELERY_CONFIG",
                 "AIRFLOW__CELERY_BROKER_TRANSPORT_OPTIONS__VISIBILITY_TIMEOUT": "3600",
                 "PYTHONPATH": str(PROJECT),
-                "AIRFLOW__API__HOST": "127.0.0.1",
-                "AIRFLOW__API__PORT": str(self.ports["api"]),
-                "AIRFLOW__API__WORKERS": "1",
-                "AIRFLOW__API_AUTH__JWT_SECRET": "deployment-tier-" + "s" * 48,
                 "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
                 # A dead worker's tasks and a dead triggerer's waits are noticed in seconds, not minutes.
                 "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "20",
@@ -367,7 +302,7 @@ class Deployment:
             return sock.connect_ex(("127.0.0.1", self.ports[name])) == 0
 
     def health(self) -> dict[str, Any]:
-        return dict(requests.get(f"{self.api}/api/v2/monitor/health", timeout=5).json())
+        return dict(requests.get(f"{self.url}/api/v2/monitor/health", timeout=5).json())
 
     def _api_healthy(self) -> bool:
         try:
@@ -398,61 +333,9 @@ class Deployment:
         )
         return set(re.findall(r'"(worker\d)@', answer.stdout))
 
-    # -- the REST API, as the UI calls it --------------------------------------------------------------
-    def token(self) -> str:
-        if self._token is None:
-            passwords = json.loads((self.home / "simple_auth_manager_passwords.json.generated").read_text())
-            answer = requests.post(
-                f"{self.api}/auth/token", json={"username": ADMIN, "password": passwords[ADMIN]}, timeout=30
-            )
-            answer.raise_for_status()
-            self._token = str(answer.json()["access_token"])
-        return self._token
-
-    def call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        headers = {"Authorization": f"Bearer {self.token()}"}
-        return requests.request(method, f"{self.api}/api/v2{path}", headers=headers, timeout=60, **kwargs)
-
-    def trigger(self, dag_id: str, conf: Mapping[str, Any] | None = None) -> str:
-        """Unpause ``dag_id`` and trigger it as the UI's Trigger button does (no logical date)."""
-        wait_for(
-            lambda: self.call("GET", f"/dags/{dag_id}").status_code == 200, 120, f"{dag_id} to be parsed"
-        )
-        self.unpause(dag_id)
-        answer = self.call(
-            "POST", f"/dags/{dag_id}/dagRuns", json={"logical_date": None, "conf": dict(conf or {})}
-        )
-        assert answer.status_code == 200, answer.text
-        assert answer.json()["logical_date"] is None
-        return str(answer.json()["dag_run_id"])
-
-    def unpause(self, dag_id: str) -> None:
-        answer = self.call("PATCH", f"/dags/{dag_id}", json={"is_paused": False})
-        assert answer.status_code == 200, answer.text
-
-    def runs(self, dag_id: str) -> list[dict[str, Any]]:
-        answer = self.call("GET", f"/dags/{dag_id}/dagRuns")
-        assert answer.status_code == 200, answer.text
-        return list(answer.json()["dag_runs"])
-
-    def run(self, dag_id: str, run_id: str) -> dict[str, Any]:
-        answer = self.call("GET", f"/dags/{dag_id}/dagRuns/{quote(run_id, safe='')}")
-        assert answer.status_code == 200, answer.text
-        return dict(answer.json())
-
-    def wait_for_run(self, dag_id: str, run_id: str, timeout: float) -> dict[str, Any]:
-        """The run once it has ended; it must have succeeded, else its task states are shown."""
-        run: dict[str, Any] = wait_for(
-            lambda: (r := self.run(dag_id, run_id))["state"] in ("success", "failed") and r,
-            timeout,
-            f"{dag_id} run {run_id} to end",
-            every=2,
-        )
-        assert run["state"] == "success", (run["state"], self.task_states(dag_id, run_id))
-        return run
-
+    # -- what the REST API does not show ----------------------------------------------------------------
     def task_states(self, dag_id: str, run_id: str) -> dict[str, tuple[str, int]]:
-        """``{"task[map_index]": (state, try_number)}`` of one run, read from the metadata database."""
+        """``{"task[map_index]": (state, try_number)}`` of one run, every one: read from the database."""
         rows = self.sql(
             "select task_id, map_index, state, try_number from task_instance "
             "where dag_id = %s and run_id = %s",

@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 from tests.helpers import TIER_LOGS, keep_tier_out_unless_asked, point_failures_at_tier_logs
-from tests.standalone import ADMIN, StandaloneAirflow
+from tests.running_airflow import ADMIN
+from tests.standalone import StandaloneAirflow
 
 PROJECT = Path(__file__).resolve().parents[2]
 #: Where the screenshots the docs show are written.

@@ -63,18 +63,12 @@ class RetryWait:
         self._jitter = wait_random(0, initial)
         self._budget = budget
 
-    def least(self, retry_state: RetryCallState) -> float:
-        """The wait before jitter: the server's ``Retry-After``, else the backoff."""
-        retry_after = _outcome_retry_after(retry_state)
-        return retry_after if retry_after is not None else float(self._backoff(retry_state))
-
     def __call__(self, retry_state: RetryCallState) -> float:
-        least = self.least(retry_state)
         retry_after = _outcome_retry_after(retry_state)
         if retry_after is not None:
-            jitter = retry_after * random.uniform(0, RETRY_AFTER_JITTER)
+            least, jitter = retry_after, retry_after * random.uniform(0, RETRY_AFTER_JITTER)
         else:
-            jitter = float(self._jitter(retry_state))
+            least, jitter = float(self._backoff(retry_state)), float(self._jitter(retry_state))
         room = self._budget - retry_state.idle_for - least
         return least + max(0.0, min(jitter, room))
 

@@ -11,6 +11,7 @@ version's artworks route (``remove-background``), and a path with a slash below 
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 from tengr_provider.api_paths import API_VERSIONS
 from tengr_provider.models import ApiRequest, PhotoPilotRequest, StyleDnaRequest, UpscalingRequest
@@ -40,8 +41,17 @@ def endpoint_model(endpoint: str) -> type[ApiRequest] | None:
     return known[1] if known is not None else None
 
 
-def endpoint_route(endpoint: str) -> tuple[str, dict[str, str]]:
-    """The path table's call and values for ``endpoint``: an endpoint's name or a path below the root.
+class Route(NamedTuple):
+    """Where an endpoint's create goes: the path table's call, its values, and the model of its body."""
+
+    call: str
+    values: dict[str, str]
+    model: type[ApiRequest] | None
+
+
+def endpoint_route(endpoint: str) -> Route:
+    """The path table's call and values for ``endpoint`` (an endpoint's name or a path below the root),
+    and the model that validates its bodies (None: sent as given).
 
     :raises ValueError: ``endpoint`` is neither, naming the field and the rule.
     """
@@ -52,7 +62,8 @@ def endpoint_route(endpoint: str) -> tuple[str, dict[str, str]]:
             f"version (style-dna/edit), without the version, got {endpoint!r}"
         )
     if name in ENDPOINT_MODELS:
-        return ENDPOINT_MODELS[name][0], {}
+        call, model = ENDPOINT_MODELS[name]
+        return Route(call, {}, model)
     if "/" in name:
-        return "version-path", {"path": name}
-    return "artwork-endpoint", {"endpoint": name}
+        return Route("version-path", {"path": name}, None)
+    return Route("artwork-endpoint", {"endpoint": name}, None)

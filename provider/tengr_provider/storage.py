@@ -273,7 +273,7 @@ class ResultCopier:
             raise TengrStorageError(f"could not download {url} after {tries} tries: {exc}") from None
 
     def _prepare_folder(self) -> None:
-        if self.folder.protocol in _LOCAL_PROTOCOLS:
+        if is_local(self.folder):
             _prepare_local_folder(self.folder)
 
     def _copy_once(self, url: str, stem: str) -> str:

@@ -93,10 +93,9 @@ class Head:
 
 @dataclass
 class LedgerState:
-    """Every item's state as the log says (items it never mentions are untouched), and the next name."""
+    """Every item's state as the log says (items it never mentions are untouched)."""
 
     items: dict[int, ItemState]
-    next_number: int = 1
     segments_read: int = 0
 
 
@@ -138,8 +137,7 @@ class BatchLedger:
 
     def holds_lease(self) -> bool:
         """Whether this session is still the batch's writer (refreshing the lease when it is due)."""
-        current = self._read_lease()
-        if current is not None and current.get("session") != self.session:
+        if not self._lease_is_ours():
             return False
         if time.monotonic() - self._lease_refreshed >= LEASE_REFRESH:
             self._write_lease(released=False)
@@ -147,8 +145,13 @@ class BatchLedger:
 
     def release_lease(self) -> None:
         """This session ends in order (it finished, deferred or failed): the next need not wait."""
-        if self.holds_lease():
+        if self._lease_is_ours():
             self._write_lease(released=True)
+
+    def _lease_is_ours(self) -> bool:
+        """No other session has taken the lease (one written read once, no refresh)."""
+        current = self._read_lease()
+        return current is None or current.get("session") == self.session
 
     def _read_lease(self) -> dict[str, Any] | None:
         path = self.root / "lease.json"
@@ -167,10 +170,11 @@ class BatchLedger:
 
     def read_head(self) -> Head | None:
         """The head, or ``None`` for a batch that never got past validation."""
-        path = self.root / "head.json"
-        if not path.exists():
+        try:
+            text = (self.root / "head.json").read_text()
+        except FileNotFoundError:
             return None
-        return Head(**json.loads(path.read_text()))
+        return Head(**json.loads(text))
 
     def write_head(self, head: Head) -> None:
         """Make ``head`` the ledger's head (written whole)."""
@@ -228,7 +232,7 @@ class BatchLedger:
                     apply(state.items, json.loads(line))
         state.segments_read = len(names) - start
         last = _SEGMENT.fullmatch(names[-1]) if names else None
-        self._number = state.next_number = (int(last.group(1)) + 1) if last else 1
+        self._number = (int(last.group(1)) + 1) if last else 1
         if state.segments_read > COMPACT_AFTER:
             self._snapshot(state, names)
         return state
@@ -241,7 +245,6 @@ class BatchLedger:
     def _snapshot(self, state: LedgerState, replaced: list[str]) -> None:
         records = ({"k": "state", "i": i, **asdict(item)} for i, item in sorted(state.items.items()))
         self._write(self._next_name(".snapshot"), (_line(record) for record in records))
-        state.next_number = self._number
         for name in replaced:
             with contextlib.suppress(FileNotFoundError):
                 (self.log_folder / name).unlink()

@@ -27,11 +27,10 @@ class StatusHook(Protocol):
 
 @dataclass
 class StatusRead:
-    """One read: the artworks found, the ids whose read failed for good, and the calls it took."""
+    """One read: the artworks found, and the ids whose read failed for good."""
 
     artworks: dict[str, Artwork] = field(default_factory=dict)
     gone: dict[str, TengrApiError] = field(default_factory=dict)
-    calls: int = 0
 
 
 def read_statuses(hook: StatusHook, artwork_ids: Collection[str]) -> StatusRead:
@@ -45,7 +44,6 @@ def read_statuses(hook: StatusHook, artwork_ids: Collection[str]) -> StatusRead:
     for page_number in range(page_budget(len(unseen))):
         if not unseen:
             break
-        read.calls += 1
         page = hook.list_artworks(page_number * PAGE_LIMIT, PAGE_LIMIT)
         for artwork in page:
             if artwork.id in unseen:
@@ -54,7 +52,6 @@ def read_statuses(hook: StatusHook, artwork_ids: Collection[str]) -> StatusRead:
         if len(page) < PAGE_LIMIT:
             break
     for artwork_id in sorted(unseen):
-        read.calls += 1
         try:
             read.artworks[artwork_id] = hook.get_artwork(artwork_id)
         except TRANSIENT_ERRORS:

@@ -26,7 +26,7 @@ from urllib3.exceptions import NewConnectionError
 
 from tengr_provider import CONNECTION_TYPE, DEFAULT_CONN_ID, get_provider_info
 from tengr_provider.api_paths import API_VERSIONS
-from tengr_provider.endpoints import SYNCHRONOUS_IN_V1, endpoint_model, endpoint_route
+from tengr_provider.endpoints import SYNCHRONOUS_IN_V1, endpoint_route
 from tengr_provider.exceptions import (
     TRANSIENT_ERRORS,
     TengrApiError,
@@ -333,13 +333,27 @@ class TengrHook(_TengrHookBase):
                 [f"webhook: the V1 {call_name} call takes no webhook; set api_version to v2"],
             )
 
+    def _checked_body(self, request: ApiRequest, call_name: str) -> dict[str, Any]:
+        """The validated request as the API's JSON, once the connection's webhook rules allow it."""
+        self._check_webhook(request, call_name)
+        return request.to_api()
+
+    def _given_body(self, request: ApiRequest | dict[str, Any]) -> dict[str, Any]:
+        """The body of an endpoint without a model, as given, once the webhook rules allow it."""
+        if not isinstance(request, (dict, ApiRequest)):
+            raise TengrRequestValidationError(
+                "request", [f"expected a dict (the JSON body), got {type(request).__name__}"]
+            )
+        body = dict(request) if isinstance(request, dict) else request.to_api()
+        check_webhook(body, self.settings)
+        return body
+
     def _create(self, name: str, request: ApiRequest, **values: str) -> tuple[ApiCall, Any]:
         """Send the table's create call ``name``; the call (for messages) and the API's answer.
 
         The request's warnings (what the API will truncate or ignore) are logged here, once per create.
         """
-        self._check_webhook(request, name)
-        call = _create_call(self.settings, name, request.to_api(), **values)
+        call = _create_call(self.settings, name, self._checked_body(request, name), **values)
         for warning in request.warnings():
             self.log.warning("%s: %s", call.describe(), warning)
         return call, self._call(call)
@@ -392,18 +406,18 @@ class TengrHook(_TengrHookBase):
             (``style-dna/edit``), routed by :mod:`tengr_provider.endpoints`. Bodies of endpoints with a
             model are validated by it; others are sent as given (camelCase keys, as the API names them).
         """
-        name, values = endpoint_route(endpoint)
-        if name == "style-dna" and self.settings.api_version == "v1":
+        route = endpoint_route(endpoint)
+        if route.call == "style-dna" and self.settings.api_version == "v1":
             raise ValueError(
                 f"endpoint: {endpoint!r} answers with an image, not an artwork, under API V1; use "
                 "TengrStyleDnaOperator (or generate_style_dna), or api_version v2"
             )
-        model = endpoint_model(endpoint)
-        if model is not None:
-            call, answer = self._create(name, parse_request(model, request), **values)
-            return _created_artwork(answer, call, self.log)
-        call = _create_call(self.settings, name, self.prepare_create(endpoint, request), **values)
-        return _created_artwork(self._call(call), call, self.log)
+        if route.model is not None:
+            call, answer = self._create(route.call, parse_request(route.model, request), **route.values)
+        else:
+            call = _create_call(self.settings, route.call, self._given_body(request), **route.values)
+            answer = self._call(call)
+        return _created_artwork(answer, call, self.log)
 
     def prepare_create(self, endpoint: str, request: ApiRequest | dict[str, Any]) -> dict[str, Any]:
         """The body :meth:`create_artwork` would send to ``endpoint``, validated; nothing is sent.
@@ -414,19 +428,10 @@ class TengrHook(_TengrHookBase):
         :raises TengrRequestValidationError: naming the field and the rule.
         :raises ValueError: ``endpoint`` is not an artwork endpoint's name or path.
         """
-        name, _ = endpoint_route(endpoint)
-        model = endpoint_model(endpoint)
-        if model is not None:
-            parsed: ApiRequest = parse_request(model, request)
-            self._check_webhook(parsed, name)
-            return parsed.to_api()
-        if not isinstance(request, (dict, ApiRequest)):
-            raise TengrRequestValidationError(
-                "request", [f"expected a dict (the JSON body), got {type(request).__name__}"]
-            )
-        body = dict(request) if isinstance(request, dict) else request.to_api()
-        check_webhook(body, self.settings)
-        return body
+        route = endpoint_route(endpoint)
+        if route.model is None:
+            return self._given_body(request)
+        return self._checked_body(parse_request(route.model, request), route.call)
 
     def get_artwork(self, artwork_id: str) -> Artwork:
         """Read one artwork's status and results."""

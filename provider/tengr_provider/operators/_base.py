@@ -28,7 +28,7 @@ from tengr_provider.operators._request_keywords import request_keywords_init
 from tengr_provider.storage import DEFAULT_MAX_IMAGE_BYTES, ResultCopier, check_destination, is_local
 from tengr_provider.triggers.artwork import ArtworkWaitEvent
 from tengr_provider.version_compat import BaseOperator, ResumableJobMixin, conf
-from tengr_provider.waiting.deferral import default_deferrable, wait_for_artwork
+from tengr_provider.waiting.deferral import default_deferrable, wait_or_defer
 from tengr_provider.waiting.policy import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT, note_unknown_status
 
 if TYPE_CHECKING:
@@ -268,10 +268,10 @@ class TengrArtworkOperator(TengrBaseOperator):
         return self._collect(artwork_id, context)
 
     def _wait(self, artwork_id: str) -> None:
-        self._artwork = wait_for_artwork(
+        self._artwork = wait_or_defer(
             self,
             self.hook,
-            artwork_id=artwork_id,
+            artwork_id,
             deferrable=self.deferrable,
             tengr_conn_id=self.tengr_conn_id,
             poll_interval=self.poll_interval,

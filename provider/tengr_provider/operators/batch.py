@@ -10,7 +10,6 @@ task resumes without paying twice. See ``docs/batch.md``.
 from __future__ import annotations
 
 import time
-from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +27,7 @@ from tengr_provider.operators._batch_run import BatchRun, BatchSettings, to_crea
 from tengr_provider.storage import DEFAULT_MAX_IMAGE_BYTES, check_destination
 from tengr_provider.triggers.batch import BatchWaitEvent, TengrBatchTrigger
 from tengr_provider.version_compat import BaseOperator
-from tengr_provider.waiting.deferral import DEFER_GRACE, default_deferrable
+from tengr_provider.waiting.deferral import default_deferrable, deferral_timeout
 from tengr_provider.waiting.policy import DEFAULT_BATCH_TIMEOUT, DEFAULT_POLL_INTERVAL
 from tengr_provider.waiting.requeue import earliest_requeue, requeue_settle
 
@@ -138,8 +137,6 @@ class TengrBatchOperator(BaseOperator):
         self.timeout = timeout
         self.deferrable = default_deferrable() if deferrable is None else deferrable
         self.fresh = fresh
-        self.fail_on_partial_error = fail_on_partial_error
-        self.max_failed_share = max_failed_share
         self.copy_concurrency = copy_concurrency
         self.max_image_bytes = max_image_bytes
 
@@ -183,13 +180,14 @@ class TengrBatchOperator(BaseOperator):
     def _drive(self, context: Context, run: BatchRun, head: Head) -> dict[str, Any]:
         try:
             state = run.run()
+            settle = requeue_settle()
             while state == "wait":
                 if not self.deferrable:
                     run.wait_on_worker()
                 else:
                     # A deferral resumes no sooner than the settle time: a shorter wait is cheaper here.
                     expected = run.expected_wait()
-                    if expected is None or expected >= requeue_settle():
+                    if expected is None or expected >= settle:
                         self._defer(run)
                     run.wait_on_worker(min(max(expected or 0.0, 1.0), self.poll_interval))
                 state = run.run()
@@ -210,7 +208,7 @@ class TengrBatchOperator(BaseOperator):
             ),
             method_name="execute_complete",
             kwargs={"deadline": run.deadline},
-            timeout=timedelta(seconds=max(run.deadline - now, 0) + max(DEFER_GRACE, 2 * self.poll_interval)),
+            timeout=deferral_timeout(max(run.deadline - now, 0), self.poll_interval),
         )
 
     # -- before anything is sent ------------------------------------------------------------------------
@@ -324,8 +322,8 @@ class TengrBatchOperator(BaseOperator):
         if self.policy.fails(counts):
             raise TengrBatchPartialError(
                 f"tengr.ai batch: {counts.failed} of {counts.sent} items failed (tolerated: "
-                f"{self.max_failed_share:.0%}); every success is stored. A retry creates only the failed "
-                f"items again. Counts: {counts.to_json()}; manifest: {report.manifest}"
+                f"{self.policy.max_failed_share:.0%}); every success is stored. A retry creates only the "
+                f"failed items again. Counts: {counts.to_json()}; manifest: {report.manifest}"
             )
         return summary
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +18,7 @@ from tengr_provider.version_compat import (
 )
 from tengr_provider.waiting.deferral import default_deferrable, defer_artwork_wait
 from tengr_provider.waiting.policy import note_unknown_status
-from tengr_provider.waiting.requeue import requeue_settle
+from tengr_provider.waiting.requeue import earliest_requeue
 
 if TYPE_CHECKING:
     from tengr_provider.version_compat import Context
@@ -81,21 +81,20 @@ class TengrArtworkSensor(BaseSensorOperator):
         """Poke (or reschedule) as usual, or poke once and defer the rest of the wait.
 
         In ``reschedule`` mode the next poke is never sooner than
-        :func:`~tengr_provider.waiting.requeue.requeue_settle` seconds away: Airflow's scheduler
+        :func:`~tengr_provider.waiting.requeue.earliest_requeue`: Airflow's scheduler
         fails a task queued again before it read the report of the try that rescheduled it.
         """
         if not self.deferrable:
             try:
                 return super().execute(context)
             except AirflowRescheduleException as reschedule:
-                settle = requeue_settle()
-                earliest = datetime.now(timezone.utc) + timedelta(seconds=settle)
+                earliest = datetime.fromtimestamp(earliest_requeue(), timezone.utc)
                 if reschedule.reschedule_date >= earliest:
                     raise
                 self.log.info(
-                    "Next poke in %g s, not %g s: a sensor rescheduled sooner can be failed by Airflow's "
+                    "Next poke at %s, not in %g s: a sensor rescheduled sooner can be failed by Airflow's "
                     "scheduler (see the troubleshooting page, 'state attribute is queued')",
-                    settle,
+                    earliest.isoformat(timespec="seconds"),
                     self.poke_interval,
                 )
                 raise AirflowRescheduleException(earliest) from None  # type: ignore[no-untyped-call]

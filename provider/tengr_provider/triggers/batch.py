@@ -85,9 +85,6 @@ class TengrBatchTrigger(TengrWaitTrigger):
     def _arguments(self) -> dict[str, Any]:
         return {"artwork_ids": self.artwork_ids}
 
-    async def _wait_for_event(self) -> BatchWaitEvent:
-        return await self._wait()
-
     def _failure_event(self, exc: Exception) -> BatchWaitEvent:
         return BatchWaitEvent(
             status="error",
@@ -95,7 +92,7 @@ class TengrBatchTrigger(TengrWaitTrigger):
             message=f"waiting for {len(self.artwork_ids)} tengr.ai artworks failed: {exc}",
         )
 
-    async def _wait(self) -> BatchWaitEvent:
+    async def _wait_for_event(self) -> BatchWaitEvent:
         """Register every artwork with the shared poller; count them as they end.
 
         The ``finally`` unregisters every wait on every way out, including the ``CancelledError`` of a

@@ -50,21 +50,28 @@ def defer_artwork_wait(
             not_before=earliest_requeue(),
         ),
         method_name="execute_complete",
-        timeout=timedelta(seconds=timeout + max(DEFER_GRACE, 2 * poll_interval)),
+        timeout=deferral_timeout(timeout, poll_interval),
     )
 
 
-def wait_for_artwork(
+def deferral_timeout(wait_seconds: float, poll_interval: float) -> timedelta:
+    """How long Airflow lets a deferral last: the trigger's own wait plus :data:`DEFER_GRACE` (or two
+    polls, if longer), so the trigger reports first."""
+    return timedelta(seconds=wait_seconds + max(DEFER_GRACE, 2 * poll_interval))
+
+
+def wait_or_defer(
     task: BaseOperator,
     hook: TengrHook,
-    *,
     artwork_id: str,
+    *,
     deferrable: bool,
     tengr_conn_id: str,
     poll_interval: float,
     timeout: float,
 ) -> Artwork:
-    """Wait for the artwork on the worker and return it final, or defer ``task`` when ``deferrable``.
+    """Wait for the artwork on the worker and return it final, or defer ``task`` when ``deferrable``
+    (to a trigger that reads with ``tengr_conn_id``).
 
     :raises TaskDeferred: when ``deferrable`` (the task resumes in ``execute_complete``).
     :raises TengrArtworkFailedError: the artwork failed or was canceled (worker-side wait).

@@ -37,7 +37,7 @@ def canonical_endpoint(endpoint: str) -> str:
 
 def endpoint_model(endpoint: str) -> type[ApiRequest] | None:
     """The model that validates ``endpoint``'s bodies, or None when they are sent as given."""
-    known = ENDPOINT_MODELS.get(str(endpoint).strip("/"))
+    known = ENDPOINT_MODELS.get(canonical_endpoint(endpoint))
     return known[1] if known is not None else None
 
 
@@ -55,7 +55,7 @@ def endpoint_route(endpoint: str) -> Route:
 
     :raises ValueError: ``endpoint`` is neither, naming the field and the rule.
     """
-    name = endpoint.strip("/") if isinstance(endpoint, str) else ""
+    name = canonical_endpoint(endpoint) if isinstance(endpoint, str) else ""
     if not _ENDPOINT.fullmatch(name) or name.split("/")[0] in API_VERSIONS:
         raise ValueError(
             f"endpoint: must be an artwork endpoint's name (remove-background) or a path below the API "

@@ -16,6 +16,7 @@ from tengr_provider.exceptions import (
     TengrBatchInputChangedError,
     TengrBatchPartialError,
 )
+from tengr_provider.hooks.tengr import TengrHook
 from tengr_provider.operators import TengrBatchOperator
 from tengr_provider.testing import TengrEmulator
 
@@ -198,6 +199,29 @@ def test_every_endpoint_under_both_api_versions(
         assert all(name.startswith("style-dna_") for name in stored)
     else:
         assert stored == sorted(f"{line['artwork_id']}_0.png" for line in manifest(summary))
+
+
+def test_a_path_below_style_dna_goes_as_given_not_as_the_style_dna_call(
+    tengr_emulator: TengrEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # style-dna/edit is a path below the version root, like any endpoint without a model: its items go
+    # to create_artwork as given, never through the style-dna call (another model, another route).
+    sent: list[str] = []
+    create_artwork = TengrHook.create_artwork
+
+    def create_elsewhere(self: TengrHook, endpoint: str, request: Any) -> Any:
+        sent.append(endpoint)
+        return create_artwork(self, "remove-background", request)  # the emulator has no style-dna/edit
+
+    def style_dna_call(self: TengrHook, request: Any) -> Any:
+        pytest.fail("an item of style-dna/edit was sent as the style-dna call")
+
+    monkeypatch.setattr(TengrHook, "create_artwork", create_elsewhere)
+    monkeypatch.setattr(TengrHook, "submit_style_dna", style_dna_call)
+    items = endpoint_items("remove-background", tengr_emulator, 3)
+    summary = run_batch(tmp_path, items, endpoint="style-dna/edit")
+    assert summary["counts"]["succeeded"] == 3
+    assert sent == ["style-dna/edit"] * 3
 
 
 @pytest.mark.tengr_emulator(processing_seconds=0.2, rate_limit=25)

@@ -392,6 +392,18 @@ def test_create_artwork_validates_known_endpoints_and_sends_others_as_given(
         hook.create_artwork("/v2/artworks/remove-background", {})
 
 
+def test_create_artwork_takes_style_dna_for_the_style_dna_call(
+    monkeypatch: pytest.MonkeyPatch, api: responses.RequestsMock
+) -> None:
+    # "style-dna" is the style-dna call (style-dna/generate), as the batch operator names it too.
+    use_connection(monkeypatch, api_version="v2")
+    generate = api.post(f"{BASE_URL}/v2/style-dna/generate", json=artwork("starting"), status=202)
+    TengrHook().create_artwork("style-dna", STYLE)
+    assert generate.call_count == 1
+    with pytest.raises(TengrRequestValidationError, match="visual_prompt"):
+        TengrHook().prepare_create("style-dna", {**STYLE, "visual_prompt": ""})
+
+
 def test_create_artwork_refuses_v1_style_dna_which_answers_an_image(monkeypatch: pytest.MonkeyPatch) -> None:
     use_connection(monkeypatch)
     with pytest.raises(ValueError, match="use TengrStyleDnaOperator"):

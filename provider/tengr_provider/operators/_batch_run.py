@@ -30,6 +30,7 @@ from tengr_provider.batch.pacing import Pace
 from tengr_provider.batch.reconcile import Intent, page_limit, reconcile, utc
 from tengr_provider.batch.report import Progress
 from tengr_provider.batch.statuses import read_statuses
+from tengr_provider.endpoints import endpoint_route
 from tengr_provider.exceptions import (
     TRANSIENT_ERRORS,
     TengrApiError,
@@ -150,7 +151,7 @@ class BatchRun:
         self._copiers: list[ResultCopier] = []
         self._thread_hooks: list[TengrHook] = []
         self._resources_lock = threading.Lock()
-        self._style_dna = settings.endpoint.startswith("style-dna")
+        self._style_dna = endpoint_route(settings.endpoint).call == "style-dna"  # not style-dna/edit
         self._stems: dict[int, str] = {}
         # A create the earlier try may still have had in flight ends within one HTTP timeout: only then
         # does the artworks list tell whether it made an artwork.

@@ -30,7 +30,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_aft
 
 from tengr_provider import __version__
 from tengr_provider._http import RETRYABLE_STATUSES, RetryWait, parse_retry_after, sleep_passes_budget
-from tengr_provider.version_compat import AirflowException, ObjectStoragePath
+from tengr_provider.version_compat import AirflowException, BaseOperator, ObjectStoragePath, conf
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +100,26 @@ def read_lines(path: ObjectStoragePath, newline: str | None = None) -> Iterator[
 def is_local(folder: ObjectStoragePath) -> bool:
     """Whether ``folder`` is on the machine's own disk (``file://``), not in shared object storage."""
     return str(folder.protocol) in _LOCAL_PROTOCOLS
+
+
+#: Executors that run every task on the scheduler's machine, where a ``file://`` output_path is shared.
+_SINGLE_MACHINE_EXECUTORS = frozenset({"LocalExecutor", "SequentialExecutor"})
+
+
+def warn_if_workers_do_not_share_the_disk(task: BaseOperator, output_path: object) -> None:
+    """A ``file://`` path under Celery or Kubernetes lands on whichever worker ran the task: say so."""
+    configured = str(conf.get("core", "executor", fallback="") or "")
+    names = [entry.strip() for entry in configured.split(",") if entry.strip()]
+    executor = str(getattr(task, "executor", None) or (names[0] if names else ""))
+    # Entries may be aliased (``alias:module.Class``) or module paths: the class name decides.
+    name = executor.rpartition(":")[2].rpartition(".")[2]
+    if name and name not in _SINGLE_MACHINE_EXECUTORS:
+        task.log.warning(
+            "output_path %s is a local folder, but tasks run under %s: each file lands on the worker "
+            "that ran its task. Use shared storage (s3://, gs://, ...) or a volume every worker mounts.",
+            output_path,
+            name,
+        )
 
 
 def check_destination(output_path: str | ObjectStoragePath) -> ObjectStoragePath:

@@ -25,9 +25,15 @@ from tengr_provider.hooks.tengr import TengrHook
 from tengr_provider.links import RESULT_LINKS, RESULT_URL_XCOM_KEY, link_targets
 from tengr_provider.models import ApiRequest, Artwork, ArtworkStatus, parse_request
 from tengr_provider.operators._request_keywords import request_keywords_init
-from tengr_provider.storage import DEFAULT_MAX_IMAGE_BYTES, ResultCopier, check_destination, is_local
+from tengr_provider.storage import (
+    DEFAULT_MAX_IMAGE_BYTES,
+    ResultCopier,
+    check_destination,
+    is_local,
+    warn_if_workers_do_not_share_the_disk,
+)
 from tengr_provider.triggers.artwork import ArtworkWaitEvent
-from tengr_provider.version_compat import BaseOperator, ResumableJobMixin, conf
+from tengr_provider.version_compat import BaseOperator, ResumableJobMixin
 from tengr_provider.waiting.deferral import default_deferrable, wait_or_defer
 from tengr_provider.waiting.policy import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT, note_unknown_status
 
@@ -42,9 +48,6 @@ _Result = TypeVar("_Result")
 #: What :meth:`TengrArtworkOperator.get_job_status` reports for a stored job that cannot be resumed (the
 #: artwork is past retention, or an image's URL expired): a new one is created.
 GONE = "gone"
-
-#: Executors that run every task on the scheduler's machine, where a ``file://`` output_path is shared.
-_SINGLE_MACHINE_EXECUTORS = frozenset({"LocalExecutor", "SequentialExecutor"})
 
 
 class TengrBaseOperator(ResumableJobMixin, BaseOperator):
@@ -127,26 +130,11 @@ class TengrBaseOperator(ResumableJobMixin, BaseOperator):
         spent, not after the artwork exists.
         """
         if self.output_path is not None and is_local(check_destination(self.output_path)):
-            self._warn_if_workers_do_not_share_the_disk()
+            warn_if_workers_do_not_share_the_disk(self, self.output_path)
         # The extra link reads this key when the try ends; give it a value before anything can fail,
         # so Airflow does not log a missing XCom for tries that end before a result exists.
         context["ti"].xcom_push(key=RESULT_URL_XCOM_KEY, value=[])
         return self._announce(context, self.execute_resumable(context))
-
-    def _warn_if_workers_do_not_share_the_disk(self) -> None:
-        """A ``file://`` path under Celery or Kubernetes lands on whichever worker ran the task."""
-        configured = str(conf.get("core", "executor", fallback="") or "")
-        names = [entry.strip() for entry in configured.split(",") if entry.strip()]
-        executor = str(getattr(self, "executor", None) or (names[0] if names else ""))
-        # Entries may be aliased (``alias:module.Class``) or module paths: the class name decides.
-        name = executor.rpartition(":")[2].rpartition(".")[2]
-        if name and name not in _SINGLE_MACHINE_EXECUTORS:
-            self.log.warning(
-                "output_path %s is a local folder, but tasks run under %s: each file lands on the worker "
-                "that ran its task. Use shared storage (s3://, gs://, ...) or a volume every worker mounts.",
-                self.output_path,
-                name,
-            )
 
     def _announce(self, context: Context, result: _Result) -> _Result:
         """Put the result (artwork, files) on the asset events of this task's outlets; return it."""

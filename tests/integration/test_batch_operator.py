@@ -201,6 +201,21 @@ def test_every_endpoint_under_both_api_versions(
         assert stored == sorted(f"{line['artwork_id']}_0.png" for line in manifest(summary))
 
 
+@pytest.mark.parametrize(("executor", "warned"), [("CeleryExecutor", True), ("LocalExecutor", False)])
+def test_a_local_output_path_under_a_distributed_executor_is_warned_about(
+    executor: str,
+    warned: bool,
+    tengr_emulator: TengrEmulator,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    # The ledger lives under output_path: a retry on another worker would not find it.
+    monkeypatch.setenv("AIRFLOW__CORE__EXECUTOR", executor)
+    run_batch(tmp_path, [photo(0)])
+    assert ("is a local folder, but tasks run under" in capfd.readouterr().out) is warned
+
+
 def test_a_path_below_style_dna_goes_as_given_not_as_the_style_dna_call(
     tengr_emulator: TengrEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

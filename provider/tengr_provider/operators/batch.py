@@ -24,7 +24,12 @@ from tengr_provider.exceptions import TengrBatchCostError, TengrBatchInputChange
 from tengr_provider.hooks.tengr import TengrHook
 from tengr_provider.links import BATCH_LINKS, CONTACT_SHEET_XCOM_KEY, browsable
 from tengr_provider.operators._batch_run import BatchRun, BatchSettings, to_create
-from tengr_provider.storage import DEFAULT_MAX_IMAGE_BYTES, check_destination
+from tengr_provider.storage import (
+    DEFAULT_MAX_IMAGE_BYTES,
+    check_destination,
+    is_local,
+    warn_if_workers_do_not_share_the_disk,
+)
 from tengr_provider.triggers.batch import BatchWaitEvent, TengrBatchTrigger
 from tengr_provider.version_compat import BaseOperator
 from tengr_provider.waiting.deferral import default_deferrable, deferral_timeout
@@ -154,7 +159,8 @@ class TengrBatchOperator(BaseOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         """A new try: validate every item, check the ledger's input, the cost guard, then run."""
-        check_destination(self.output_path)
+        if is_local(check_destination(self.output_path)):  # the ledger too: a retry elsewhere pays again
+            warn_if_workers_do_not_share_the_disk(self, self.output_path)
         ledger = self._ledger(context)
         head = self._prepare_input(ledger)
         run = self._run(ledger, head, time.time() + self.timeout, new_try=True)

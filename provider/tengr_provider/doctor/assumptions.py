@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tengr_provider.api_paths import PATHS
+from tengr_provider.api_paths import CREATE_CALLS, PATHS
 from tengr_provider.hooks._settings import DEFAULT_RATE_LIMIT_TIMEOUT
 from tengr_provider.models import ARTWORK_RETENTION, LIST_LIMIT_MAX
 
@@ -97,7 +97,7 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
     ),
     Assumption(
         id="create-routes",
-        assumed="Each create call of the version has its route: photo-pilot, upscaling, style-dna "
+        assumed=f"Each create call of the version has its route: {', '.join(CREATE_CALLS)} "
         f"(V2 photo-pilot at `{PATHS['v2']['photo-pilot']}`, never published).",
         relied_on_by="the operators' create calls",
         check="a POST without the required fields, which the API refuses with 400 before any work "

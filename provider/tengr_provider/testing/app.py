@@ -21,7 +21,7 @@ from http import HTTPStatus
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
-from tengr_provider.api_paths import API_VERSIONS, PATHS
+from tengr_provider.api_paths import API_VERSIONS, CREATE_CALLS, PATHS
 from tengr_provider.models import (
     NEGATIVE_PROMPT_WORD_LIMIT,
     PROMPT_WORD_LIMIT,
@@ -158,8 +158,8 @@ class EmulatorApp:
             paths = PATHS[version]  # type: ignore[index]
             creates = {"photo-pilot": self._create_photo_pilot, **by_version[version]}
             routes += [
-                Route(("POST",), moved.get((version, call), paths[call]), handler, api=True)
-                for call, handler in creates.items()
+                Route(("POST",), moved.get((version, call), paths[call]), creates[call], api=True)
+                for call in CREATE_CALLS
             ]
             routes += [
                 Route(("GET",), paths["artworks"], self._list_artworks, api=True),

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
-from tengr_provider.api_paths import API_VERSIONS
+from tengr_provider.api_paths import API_VERSIONS, CREATE_CALLS
 from tengr_provider.models import ARTWORK_RETENTION, LIST_LIMIT_MAX
 
 #: The key the emulator expects unless told otherwise; it is a public test value, not a secret.
@@ -26,8 +26,6 @@ RETRY_AFTER_FORMATS = ("seconds", "http-date", "milliseconds")
 STYLE_DNA_V2_ANSWERS = ("artwork", "image")
 #: The statuses ``wrong_key_status`` may be: HTTP's client errors.
 _CLIENT_ERRORS = frozenset(status.value for status in HTTPStatus if 400 <= status.value <= 499)
-#: The create calls a ``moved_route`` may move.
-MOVABLE_CALLS = ("photo-pilot", "upscaling", "style-dna")
 
 
 def _setting(default: Any, help: str, **cli: Any) -> Any:
@@ -227,10 +225,10 @@ class EmulatorConfig:
         for entry in filter(None, (part.strip() for part in (self.moved_route or "").split(","))):
             where, _, path = entry.partition("=")
             version, _, call = where.partition(":")
-            if version not in API_VERSIONS or call not in MOVABLE_CALLS or not path.startswith("/"):
+            if version not in API_VERSIONS or call not in CREATE_CALLS or not path.startswith("/"):
                 raise ValueError(
                     f"expected version:call=/path with a version of {', '.join(API_VERSIONS)} and a call of "
-                    f"{', '.join(MOVABLE_CALLS)}, got {entry!r}"
+                    f"{', '.join(CREATE_CALLS)}, got {entry!r}"
                 )
             moved[(version, call)] = path
         return moved

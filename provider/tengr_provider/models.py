@@ -344,6 +344,16 @@ class Artwork(_Response):
         return self
 
 
+def list_lags(read: Artwork, listed: Artwork) -> bool:
+    """Whether the artworks list, read after ``read``, shows the artwork less far along than that read.
+
+    An artwork only moves forward, so a list read later must be at least as far along: a list that
+    still shows in flight (``listed``) what a read by id said had ended lags behind the reads
+    (``tengr-doctor``'s ``list-fresh`` assumption; the status poller then reads by id).
+    """
+    return read.status.is_terminal and not listed.status.is_terminal
+
+
 class StyleDnaImage(_Response):
     """A style-dna image, and the one shape the style-dna operator returns whatever the API version.
 

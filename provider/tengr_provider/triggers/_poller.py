@@ -45,7 +45,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from tengr_provider.exceptions import TRANSIENT_ERRORS, TengrApiError
-from tengr_provider.models import LIST_LIMIT_MAX, Artwork
+from tengr_provider.models import LIST_LIMIT_MAX, Artwork, list_lags
 from tengr_provider.waiting.policy import ArtworkWait
 
 #: Items per list call: the API's maximum.
@@ -274,7 +274,7 @@ class StatusPoller:
         """Distrust the list when it shows in flight an artwork read as ended just before it."""
         for artwork in page:
             read = reads.get(artwork.id)
-            if read is None or not read.status.is_terminal or artwork.status.is_terminal:
+            if read is None or not list_lags(read, artwork):
                 continue
             self._distrust_until = self._rounds + DISTRUST_ROUNDS
             log = self._log.debug if self._lag_reported else self._log.warning

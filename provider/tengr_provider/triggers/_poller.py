@@ -210,6 +210,8 @@ class StatusPoller:
     async def _round(self) -> None:
         self._rounds += 1
         reads = await self._read_one_by_one(self._spot_checks())
+        # Only a read that ended can show the list lagging: without one, no page needs comparing.
+        ended = {artwork_id: read for artwork_id, read in reads.items() if read.status.is_terminal}
         unseen = {artwork_id for artwork_id in self._waits if artwork_id not in reads}
         budget = page_budget(len(unseen))
         offset = 0
@@ -228,7 +230,8 @@ class StatusPoller:
                 self._list_refused = True
                 log("tengr.ai status poller: list unusable (%s); reading ids one by one", exc)
                 break
-            self._check_against_reads(page, reads)
+            if ended:
+                self._check_against_reads(page, ended)
             # A final status on the list can be trusted (a lagging list is late, never early): it ends
             # a wait read in flight by id this round too.
             seen = [
@@ -270,10 +273,10 @@ class StatusPoller:
             moved = status != artwork.status.value
             self._listed[artwork.id] = (artwork.status.value, self._rounds if moved else since)
 
-    def _check_against_reads(self, page: list[Artwork], reads: dict[str, Artwork]) -> None:
-        """Distrust the list when it shows in flight an artwork read as ended just before it."""
+    def _check_against_reads(self, page: list[Artwork], ended: dict[str, Artwork]) -> None:
+        """Distrust the list when it shows in flight an artwork read as ended (``ended``) just before it."""
         for artwork in page:
-            read = reads.get(artwork.id)
+            read = ended.get(artwork.id)
             if read is None or not list_lags(read, artwork):
                 continue
             self._distrust_until = self._rounds + DISTRUST_ROUNDS

@@ -253,7 +253,7 @@ class StatusPoller:
         if self._rounds <= self._distrust_until or len(self._waits) <= SPOT_CHECKS:
             return list(self._waits)
         stuck_since = self._rounds - STUCK_ROUNDS
-        stuck = [i for i, (_, since) in self._listed.items() if since <= stuck_since and i in self._waits]
+        stuck = [i for i, (_, since) in self._listed.items() if since <= stuck_since]
         picks = heapq.nsmallest(SPOT_CHECKS, stuck, key=lambda artwork_id: self._listed[artwork_id][1])
         if len(picks) < SPOT_CHECKS:
             chosen = set(picks)
@@ -265,9 +265,13 @@ class StatusPoller:
         return picks
 
     def _note_listed(self, artworks: list[Artwork]) -> None:
-        """Remember each listed status, and the round it last moved."""
+        """Remember each listed status of a wait still registered, and the round it last moved.
+
+        A wait may have left while the list was read: it is not tracked again, so :attr:`_listed` only
+        ever holds registered waits.
+        """
         for artwork in artworks:
-            if artwork.status.is_terminal:
+            if artwork.status.is_terminal or artwork.id not in self._waits:
                 continue
             status, since = self._listed.get(artwork.id, ("", self._rounds))
             moved = status != artwork.status.value

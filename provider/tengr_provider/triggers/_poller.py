@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import asyncio
 import heapq
-import math
 import random
 import weakref
 from collections.abc import Awaitable, Callable
@@ -45,7 +44,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from tengr_provider.exceptions import TRANSIENT_ERRORS, TengrApiError
-from tengr_provider.models import LIST_LIMIT_MAX, Artwork, list_lags
+from tengr_provider.models import LIST_LIMIT_MAX, Artwork, list_lags, list_pages_for
 from tengr_provider.waiting.policy import ArtworkWait
 
 #: Items per list call: the API's maximum.
@@ -98,7 +97,7 @@ class PollerKey:
 
 def page_budget(waiting: int) -> int:
     """List pages one round may read: enough for ``waiting`` newest artworks plus :data:`EXTRA_PAGES`."""
-    return math.ceil(waiting / PAGE_LIMIT) + EXTRA_PAGES
+    return list_pages_for(waiting, extra=EXTRA_PAGES)
 
 
 @dataclass

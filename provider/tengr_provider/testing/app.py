@@ -35,7 +35,7 @@ from tengr_provider.models import (
 from tengr_provider.request_errors import TengrRequestValidationError
 from tengr_provider.testing.config import EmulatorConfig
 from tengr_provider.testing.faults import FaultPlan
-from tengr_provider.testing.images import CONTENT_TYPES, ImageCache, encode, pad_png, webp_available
+from tengr_provider.testing.images import CONTENT_TYPES, ImageCache, encode, pad_png, pillow_available
 from tengr_provider.testing.pictures import (
     Look,
     Picture,
@@ -340,7 +340,7 @@ class EmulatorApp:
 
     def _parse_style_dna(self, request: Request) -> StyleDnaRequest:
         body = self._parse(StyleDnaRequest, request)
-        if body.extension == "webp" and not webp_available():
+        if body.extension == "webp" and not pillow_available():
             message = (
                 "tengr emulator: WebP output needs Pillow (pip install 'airflow-provider-tengr[testing]')"
             )

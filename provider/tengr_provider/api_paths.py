@@ -53,6 +53,9 @@ ASSUMED: dict[tuple[ApiVersion, str], str] = {
 
 #: The names of the table's calls: the keys the ``api_paths`` extra may override.
 PATH_NAMES = frozenset(PATHS["v1"])
+#: The table's named create calls (each a POST that spends credits), in the order ``tengr-doctor`` checks
+#: and spends on them; the emulator serves each, and its ``moved_route`` setting may move any of them.
+CREATE_CALLS = ("photo-pilot", "upscaling", "style-dna")
 
 
 def api_path(version: ApiVersion, name: str, overrides: dict[str, str] | None = None, **values: str) -> str:

@@ -10,6 +10,7 @@ Python code uses snake_case names; the wire uses camelCase aliases. Either spell
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta, timezone
 from enum import Enum, IntEnum
 from typing import Any, Literal, TypeVar
@@ -342,6 +343,22 @@ class Artwork(_Response):
     def as_artwork(self) -> Artwork:
         """The artwork itself: V2's style-dna answer is one already (see :meth:`StyleDnaImage.as_artwork`)."""
         return self
+
+
+def list_lags(read: Artwork, listed: Artwork) -> bool:
+    """Whether the artworks list, read after ``read``, shows the artwork less far along than that read.
+
+    An artwork only moves forward, so a list read later must be at least as far along: a list that
+    still shows in flight (``listed``) what a read by id said had ended lags behind the reads
+    (``tengr-doctor``'s ``list-fresh`` assumption; the status poller then reads by id).
+    """
+    return read.status.is_terminal and not listed.status.is_terminal
+
+
+def list_pages_for(artworks: int, *, extra: int) -> int:
+    """List pages to read, newest first, for ``artworks`` recent artworks of one's own: as many as they
+    can fill at :data:`LIST_LIMIT_MAX` a page, plus ``extra`` for the ones others created meanwhile."""
+    return math.ceil(artworks / LIST_LIMIT_MAX) + extra
 
 
 class StyleDnaImage(_Response):

@@ -129,6 +129,18 @@ def test_a_wrong_key_is_named_with_what_to_set(tengr_emulator_factory: Start, do
     assert run.verdicts["auth-codes"] == "not checked"  # nothing more can be asked without a key
 
 
+def test_every_check_asks_the_api_version_given_on_the_command_line(
+    tengr_emulator_factory: Start, doctor: Doctor
+) -> None:
+    emulator = tengr_emulator_factory(served_versions="v2")  # the connection's v1 paths answer 404
+
+    run = doctor(emulator, "--json", "--api-version", "v2", version="v1")
+
+    assert run.contradicted() == []
+    assert run.verdicts["auth-codes"] == "holds"
+    assert "GET /v2/artworks?limit=1 with a made-up key → 401" in run.row("auth-codes")["evidence"]
+
+
 def test_nothing_listening_is_a_contradiction_of_reachable(doctor: Doctor) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

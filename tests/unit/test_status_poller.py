@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -29,10 +30,12 @@ from tengr_provider.triggers._poller import (
     RESOLVE_SLICE,
     SPOT_CHECKS,
     STUCK_ROUNDS,
+    PollerKey,
     StatusPoller,
     page_budget,
 )
 from tengr_provider.triggers.artwork import TengrArtworkTrigger
+from tengr_provider.waiting.policy import ArtworkWait
 
 INTERVAL = 0.01
 
@@ -192,6 +195,35 @@ async def test_a_cancelled_trigger_unregisters_and_the_poller_stops(apis: dict[s
     for _ in range(5):
         await asyncio.sleep(INTERVAL)
     assert len(api.calls) == calls  # nobody waits: no more calls
+
+
+async def test_a_wait_that_leaves_while_the_list_is_read_is_not_remembered() -> None:
+    ids = [f"a{i}" for i in range(SPOT_CHECKS + 2)]  # more waits than spot checks: the list is read
+
+    class LeavingApi(FakeApi):
+        """Drops the waits nobody read by id while the list call is on its way."""
+
+        async def list_artworks(self, offset: int = 0, limit: int = 10) -> list[Artwork]:
+            for artwork_id in ids:
+                if f"get {artwork_id}" not in self.calls:
+                    poller.unregister(futures[artwork_id])
+            return await super().list_artworks(offset, limit)
+
+    api = LeavingApi({artwork_id: ["processing"] for artwork_id in ids})
+    poller = StatusPoller(PollerKey("tengr_default"), api, logging.getLogger(__name__))
+    futures = {
+        artwork_id: poller.register(
+            ArtworkWait(artwork_id, deadline=60, poll_interval=60, clock=time.monotonic, logger=None)  # type: ignore[arg-type]
+        )
+        for artwork_id in ids
+    }
+    await until(lambda: "list 0" in api.calls, "a round that reads the list")
+
+    assert poller.waiting == SPOT_CHECKS
+    assert set(poller._listed) <= set(poller._waits)  # the ones that left are not tracked again
+    for future in futures.values():
+        poller.unregister(future)
+    await until(lambda: api.closed, "the stopped poller to close its hook")
 
 
 async def test_backoff_on_429_and_5xx_applies_to_the_poller_as_a_whole(

@@ -15,13 +15,12 @@ artwork, so its lost answers cannot be found at all.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from tengr_provider.models import LIST_LIMIT_MAX, Artwork
+from tengr_provider.models import LIST_LIMIT_MAX, Artwork, list_pages_for
 
 #: How far the API's clock may run behind the worker's: an artwork stamped this much before the
 #: intent still counts.
@@ -61,7 +60,7 @@ def echoes(sent: Mapping[str, Any], echoed: Mapping[str, Any]) -> bool:
 
 def page_limit(artworks_of_batch: int) -> int:
     """List pages a reconciliation may read: the batch's own artworks could fill them all, plus a few."""
-    return math.ceil(max(artworks_of_batch, 1) / LIST_LIMIT_MAX) + EXTRA_PAGES
+    return list_pages_for(max(artworks_of_batch, 1), extra=EXTRA_PAGES)
 
 
 def reconcile(

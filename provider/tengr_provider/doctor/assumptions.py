@@ -11,14 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tengr_provider.api_paths import PATHS
+from tengr_provider.api_paths import CREATE_CALLS, PATHS
 from tengr_provider.hooks._settings import DEFAULT_RATE_LIMIT_TIMEOUT
 from tengr_provider.models import ARTWORK_RETENTION, LIST_LIMIT_MAX
+from tengr_provider.waiting.policy import DEFAULT_WAIT_TIMEOUT
 
 #: How long the doctor waits for the artworks it created before calling them slow (``--max-wait``).
 DEFAULT_MAX_WAIT_SECONDS = 600.0
-#: The operators' default ``timeout`` (seconds of waiting), which the processing time is held against.
-OPERATOR_TIMEOUT_SECONDS = 3600
 #: How each create call answers, per API version: the HTTP status and whether the body is an artwork
 #: or the finished image (V1 style-dna). The docs' pages state these; the provider reads any 2xx by
 #: its body, so a different code alone does not break a pipeline.
@@ -97,7 +96,7 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
     ),
     Assumption(
         id="create-routes",
-        assumed="Each create call of the version has its route: photo-pilot, upscaling, style-dna "
+        assumed=f"Each create call of the version has its route: {', '.join(CREATE_CALLS)} "
         f"(V2 photo-pilot at `{PATHS['v2']['photo-pilot']}`, never published).",
         relied_on_by="the operators' create calls",
         check="a POST without the required fields, which the API refuses with 400 before any work "
@@ -189,7 +188,7 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
         id="processing-time",
         assumed=f"An artwork ends within minutes (the doctor waits `--max-wait`, "
         f"{DEFAULT_MAX_WAIT_SECONDS:g} s), well inside the operators' default `timeout` "
-        f"({OPERATOR_TIMEOUT_SECONDS} s).",
+        f"({DEFAULT_WAIT_TIMEOUT} s).",
         relied_on_by="the operators' and the sensor's `timeout` and `poll_interval` defaults",
         check="the time each created artwork takes to a final status",
         spends=True,

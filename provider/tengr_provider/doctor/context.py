@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from tengr_provider.api_paths import ApiVersion
@@ -61,38 +62,54 @@ class Context:
     clock: Callable[[], float] = time.monotonic
     recorder: Recorder = field(default_factory=Recorder)
     findings: Findings = field(default_factory=Findings)
-    #: The version the checks use: the connection's, or the one that answered when it did not.
+    #: The version that answered when the configured one did not (see :attr:`api_version`).
     version: ApiVersion | None = None
     #: The page size the list checks use: the API's documented maximum, or what the list accepts.
     page_limit: int = LIST_LIMIT_MAX
     _hooks: dict[tuple[Any, ...], DoctorHook] = field(default_factory=dict)
 
+    @property
+    def api_version(self) -> ApiVersion:
+        """The version every check asks: the one that answered when the connection's did not, else
+        ``--api-version``, else the connection's own."""
+        return self.version or self._chosen_version
+
+    @cached_property
+    def _chosen_version(self) -> ApiVersion:
+        """``--api-version``, else the connection's ``api_version`` extra (or its default)."""
+        hook = self._new_hook(self.options.api_version, retries=True)
+        version = hook.settings.api_version
+        self._hooks.setdefault((version, True), hook)
+        return version
+
     def hook(self, version: str | None = None, *, retries: bool = True) -> DoctorHook:
-        """The provider's hook on the connection, for ``version`` (default: the one checked).
+        """The provider's hook on the connection, for ``version`` (default: :attr:`api_version`).
 
         With ``retries`` off, a call is tried once (429s included), so its answer is what the checks see.
         Creates are never retried after an ambiguous failure (``retry_creates=False``): the doctor must
-        not spend twice.
+        not spend twice. One hook per version, whether it is named or the default.
         """
-        version = version or self.version or self.options.api_version
-        key = (version, retries)
+        key = (version or self.api_version, retries)
         if key not in self._hooks:
-            self._hooks[key] = DoctorHook(
-                self.connection,
-                self.recorder,
-                api_version=version,
-                retry_creates=False,
-                max_retries=2 if retries else 0,
-                rate_limit_timeout=RATE_LIMIT_PATIENCE_SECONDS if retries else 0.0,
-            )
+            self._hooks[key] = self._new_hook(key[0], retries=retries)
         return self._hooks[key]
+
+    def _new_hook(self, version: str | None, *, retries: bool) -> DoctorHook:
+        return DoctorHook(
+            self.connection,
+            self.recorder,
+            api_version=version,
+            retry_creates=False,
+            max_retries=2 if retries else 0,
+            rate_limit_timeout=RATE_LIMIT_PATIENCE_SECONDS if retries else 0.0,
+        )
 
     def wrong_key_hook(self, key: str) -> DoctorHook:
         """A hook whose key is ``key`` (made up): its call is tried once, but waits out a rate limit."""
         return DoctorHook(
             with_password(self.connection, key),
             self.recorder,
-            api_version=self.version,
+            api_version=self.api_version,
             max_retries=0,
             rate_limit_timeout=RATE_LIMIT_PATIENCE_SECONDS,
         )

@@ -87,10 +87,6 @@ class Findings:
         """Record why the assumption could not be checked."""
         self._record(Finding(assumption_id, Verdict.NOT_CHECKED, reason))
 
-    def has(self, assumption_id: str) -> bool:
-        """Whether the assumption has a verdict yet."""
-        return assumption_id in self._found
-
     def verdict(self, assumption_id: str) -> Verdict | None:
         """The assumption's verdict so far, or ``None``."""
         found = self._found.get(assumption_id)

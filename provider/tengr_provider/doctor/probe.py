@@ -98,8 +98,9 @@ class DoctorHook(TengrHook):
     """A :class:`TengrHook` on a connection the doctor resolved, recording what it hears.
 
     The Task SDK's connection lookup sees only ``AIRFLOW_CONN_*`` variables outside a task, so the
-    doctor resolves the connection itself (:func:`tengr_provider.doctor.connection.resolve`) and this
-    hook reads that one instead of looking it up again.
+    doctor resolves the connection itself (:func:`tengr_provider.doctor.connection.from_airflow`, or
+    :func:`~tengr_provider.doctor.connection.from_command_line` for ``--base-url``) and this hook reads
+    that one instead of looking it up again.
 
     :param connection: the resolved connection.
     :param recorder: where the session's answers go (a new one when not given).

@@ -19,16 +19,14 @@ from urllib.parse import urlsplit
 import requests
 
 from tengr_provider._http import parse_retry_after
-from tengr_provider.api_paths import API_VERSIONS, PATHS
+from tengr_provider.api_paths import API_VERSIONS, CREATE_CALLS, PATHS
 from tengr_provider.doctor.context import Context
 from tengr_provider.doctor.probe import Answer
 from tengr_provider.exceptions import TengrApiError, TengrBadRequestError, TengrNotFoundError
 from tengr_provider.hooks._settings import DEFAULT_RATE_LIMIT_TIMEOUT
 from tengr_provider.hooks.tengr import routes_of, versions_in_routes
-from tengr_provider.models import ARTWORK_RETENTION, LIST_LIMIT_MAX, Artwork
+from tengr_provider.models import ARTWORK_RETENTION, LIST_LIMIT_MAX, Artwork, list_lags
 
-#: The create calls of the path table, in the order the doctor checks (and spends on) them.
-CREATE_CALLS = ("photo-pilot", "upscaling", "style-dna")
 #: List pages the doctor reads at most when looking for the oldest artworks (10,000 artworks).
 MAX_LIST_PAGES = 20
 #: Page sizes tried, largest first, when the list refuses the documented maximum.
@@ -358,7 +356,7 @@ def compare_list_with_reads(ctx: Context, artwork_ids: list[str]) -> Comparison:
             continue
         if not (read.status.is_terminal and shown.status.is_terminal):
             comparison.in_flight += 1
-        if read.status.is_terminal and not shown.status.is_terminal:
+        if list_lags(read, shown):
             comparison.lagging.append(
                 f"artwork {artwork_id}: read {read.status.value}, then the list said {shown.status.value}"
             )

@@ -6,12 +6,13 @@ import textwrap
 from collections import Counter
 from typing import Any
 
+from tengr_provider.doctor.assumptions import ASSUMPTIONS
 from tengr_provider.doctor.findings import Finding, Verdict
 
 #: Width the text report wraps its evidence at.
 WIDTH = 110
 _VERDICT_WIDTH = len("contradicted") + 2
-_ID_WIDTH = max(len("processing-time"), len("create-routes")) + 2
+_ID_WIDTH = max(len(assumption.id) for assumption in ASSUMPTIONS) + 2
 
 
 def summary(findings: list[Finding]) -> dict[str, int]:

@@ -1,6 +1,6 @@
 """The checks that spend credits (``--spend N``): create the cheapest artworks, watch them, measure them.
 
-At most N artworks are created, in the order of :data:`~tengr_provider.doctor.read_only.CREATE_CALLS`,
+At most N artworks are created, in the order of :data:`~tengr_provider.api_paths.CREATE_CALLS`,
 each with the cheapest settings a check allows, from the one public image the user names. They are
 created once (``retry_creates`` off: an ambiguous failure is reported, never retried into a second
 artwork) and then read by id until they end, each round also comparing the list with the reads.
@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from tengr_provider.api_paths import CREATE_CALLS
 from tengr_provider.doctor.assumptions import CREATE_ANSWERS
 from tengr_provider.doctor.context import Context
-from tengr_provider.doctor.read_only import CREATE_CALLS, compare_list_with_reads, record_freshness
+from tengr_provider.doctor.read_only import compare_list_with_reads, record_freshness
 from tengr_provider.exceptions import TRANSIENT_ERRORS, TengrApiError
 from tengr_provider.models import (
     ApiRequest,

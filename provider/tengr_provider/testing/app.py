@@ -21,7 +21,7 @@ from http import HTTPStatus
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
-from tengr_provider.api_paths import API_VERSIONS, PATHS
+from tengr_provider.api_paths import API_VERSIONS, CREATE_CALLS, PATHS
 from tengr_provider.models import (
     NEGATIVE_PROMPT_WORD_LIMIT,
     PROMPT_WORD_LIMIT,
@@ -35,7 +35,7 @@ from tengr_provider.models import (
 from tengr_provider.request_errors import TengrRequestValidationError
 from tengr_provider.testing.config import EmulatorConfig
 from tengr_provider.testing.faults import FaultPlan
-from tengr_provider.testing.images import CONTENT_TYPES, ImageCache, encode, pad_png, webp_available
+from tengr_provider.testing.images import CONTENT_TYPES, ImageCache, encode, pad_png, pillow_available
 from tengr_provider.testing.pictures import (
     Look,
     Picture,
@@ -158,8 +158,8 @@ class EmulatorApp:
             paths = PATHS[version]  # type: ignore[index]
             creates = {"photo-pilot": self._create_photo_pilot, **by_version[version]}
             routes += [
-                Route(("POST",), moved.get((version, call), paths[call]), handler, api=True)
-                for call, handler in creates.items()
+                Route(("POST",), moved.get((version, call), paths[call]), creates[call], api=True)
+                for call in CREATE_CALLS
             ]
             routes += [
                 Route(("GET",), paths["artworks"], self._list_artworks, api=True),
@@ -340,7 +340,7 @@ class EmulatorApp:
 
     def _parse_style_dna(self, request: Request) -> StyleDnaRequest:
         body = self._parse(StyleDnaRequest, request)
-        if body.extension == "webp" and not webp_available():
+        if body.extension == "webp" and not pillow_available():
             message = (
                 "tengr emulator: WebP output needs Pillow (pip install 'airflow-provider-tengr[testing]')"
             )

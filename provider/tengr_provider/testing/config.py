@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
-from tengr_provider.api_paths import API_VERSIONS
-from tengr_provider.models import ARTWORK_RETENTION, LIST_LIMIT_MAX
+from tengr_provider.api_paths import API_VERSIONS, CREATE_CALLS
+from tengr_provider.models import ARTWORK_RETENTION, LIST_LIMIT_MAX, ImageGuidance
 
 #: The key the emulator expects unless told otherwise; it is a public test value, not a secret.
 DEFAULT_API_KEY = "tengr-emulator-key"
@@ -24,10 +24,10 @@ LIST_ORDERS = ("newest", "oldest", "shuffled")
 RETRY_AFTER_FORMATS = ("seconds", "http-date", "milliseconds")
 #: What V2's style-dna answers: an artwork to wait for (the provider's assumption) or the finished image.
 STYLE_DNA_V2_ANSWERS = ("artwork", "image")
+#: The values ``low_image_guidance`` may name: the API's image guidances.
+_GUIDANCES = tuple(guidance.value for guidance in ImageGuidance)
 #: The statuses ``wrong_key_status`` may be: HTTP's client errors.
 _CLIENT_ERRORS = frozenset(status.value for status in HTTPStatus if 400 <= status.value <= 499)
-#: The create calls a ``moved_route`` may move.
-MOVABLE_CALLS = ("photo-pilot", "upscaling", "style-dna")
 
 
 def _setting(default: Any, help: str, **cli: Any) -> Any:
@@ -191,8 +191,10 @@ class EmulatorConfig:
             problems.append(f"create_status: must be a 2xx status, got {self.create_status}")
         if self.wrong_key_status not in _CLIENT_ERRORS:
             problems.append(f"wrong_key_status: must be a 4xx status, got {self.wrong_key_status}")
-        if self.low_image_guidance not in (1, 2, 3):
-            problems.append(f"low_image_guidance: must be 1, 2 or 3, got {self.low_image_guidance}")
+        if self.low_image_guidance not in _GUIDANCES:
+            *rest, last = _GUIDANCES
+            guidances = f"{', '.join(map(str, rest))} or {last}"
+            problems.append(f"low_image_guidance: must be {guidances}, got {self.low_image_guidance}")
         if self.past_artworks < 0:
             problems.append(f"past_artworks: must be >= 0, got {self.past_artworks}")
         for name, value, allowed in (
@@ -227,10 +229,10 @@ class EmulatorConfig:
         for entry in filter(None, (part.strip() for part in (self.moved_route or "").split(","))):
             where, _, path = entry.partition("=")
             version, _, call = where.partition(":")
-            if version not in API_VERSIONS or call not in MOVABLE_CALLS or not path.startswith("/"):
+            if version not in API_VERSIONS or call not in CREATE_CALLS or not path.startswith("/"):
                 raise ValueError(
                     f"expected version:call=/path with a version of {', '.join(API_VERSIONS)} and a call of "
-                    f"{', '.join(MOVABLE_CALLS)}, got {entry!r}"
+                    f"{', '.join(CREATE_CALLS)}, got {entry!r}"
                 )
             moved[(version, call)] = path
         return moved

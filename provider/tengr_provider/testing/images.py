@@ -217,10 +217,6 @@ def pillow_available() -> bool:
     return True
 
 
-#: WebP results need Pillow, as everything beyond plain bands does.
-webp_available = pillow_available
-
-
 class ImageCache:
     """Encoded images kept by name, least recently used dropped first once ``max_bytes`` is exceeded.
 

@@ -28,7 +28,8 @@ class Size(NamedTuple):
 
 
 #: The size a source image is assumed to have when the emulator cannot know it (an external URL:
-#: the emulator never fetches anything), and the default size of sample and style-dna images.
+#: the emulator never fetches anything), the default size of sample and style-dna images, and the size
+#: of the account's past artworks (``past_artworks``).
 DEFAULT_SIZE = Size(1024, 1024)
 
 #: Output size per aspect ratio, near a 1024x1024 area.

@@ -19,7 +19,7 @@ from typing import Any
 from tengr_provider.models import ArtworkStatus
 from tengr_provider.testing.config import EmulatorConfig
 from tengr_provider.testing.pictures import PLAIN, Look, Picture
-from tengr_provider.testing.sizes import Size
+from tengr_provider.testing.sizes import DEFAULT_SIZE, Size
 
 #: Share of the processing time an artwork spends ``starting`` before it is ``processing``.
 STARTING_SHARE = 0.2
@@ -158,7 +158,7 @@ class ArtworkStore:
                 "photo_pilot",
                 {"prompt": f"an artwork of {days} days ago"},
                 ArtworkStatus.SUCCEEDED,
-                Size(1024, 1024),
+                DEFAULT_SIZE,
                 processing_seconds=1.0,
                 created=now - days * 86400,
             )

@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import asyncio
 import heapq
-import math
 import random
 import weakref
 from collections.abc import Awaitable, Callable
@@ -45,7 +44,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from tengr_provider.exceptions import TRANSIENT_ERRORS, TengrApiError
-from tengr_provider.models import LIST_LIMIT_MAX, Artwork
+from tengr_provider.models import LIST_LIMIT_MAX, Artwork, list_lags, list_pages_for
 from tengr_provider.waiting.policy import ArtworkWait
 
 #: Items per list call: the API's maximum.
@@ -98,7 +97,7 @@ class PollerKey:
 
 def page_budget(waiting: int) -> int:
     """List pages one round may read: enough for ``waiting`` newest artworks plus :data:`EXTRA_PAGES`."""
-    return math.ceil(waiting / PAGE_LIMIT) + EXTRA_PAGES
+    return list_pages_for(waiting, extra=EXTRA_PAGES)
 
 
 @dataclass
@@ -210,6 +209,8 @@ class StatusPoller:
     async def _round(self) -> None:
         self._rounds += 1
         reads = await self._read_one_by_one(self._spot_checks())
+        # Only a read that ended can show the list lagging: without one, no page needs comparing.
+        ended = {artwork_id: read for artwork_id, read in reads.items() if read.status.is_terminal}
         unseen = {artwork_id for artwork_id in self._waits if artwork_id not in reads}
         budget = page_budget(len(unseen))
         offset = 0
@@ -228,7 +229,8 @@ class StatusPoller:
                 self._list_refused = True
                 log("tengr.ai status poller: list unusable (%s); reading ids one by one", exc)
                 break
-            self._check_against_reads(page, reads)
+            if ended:
+                self._check_against_reads(page, ended)
             # A final status on the list can be trusted (a lagging list is late, never early): it ends
             # a wait read in flight by id this round too.
             seen = [
@@ -250,7 +252,7 @@ class StatusPoller:
         if self._rounds <= self._distrust_until or len(self._waits) <= SPOT_CHECKS:
             return list(self._waits)
         stuck_since = self._rounds - STUCK_ROUNDS
-        stuck = [i for i, (_, since) in self._listed.items() if since <= stuck_since and i in self._waits]
+        stuck = [i for i, (_, since) in self._listed.items() if since <= stuck_since]
         picks = heapq.nsmallest(SPOT_CHECKS, stuck, key=lambda artwork_id: self._listed[artwork_id][1])
         if len(picks) < SPOT_CHECKS:
             chosen = set(picks)
@@ -262,19 +264,23 @@ class StatusPoller:
         return picks
 
     def _note_listed(self, artworks: list[Artwork]) -> None:
-        """Remember each listed status, and the round it last moved."""
+        """Remember each listed status of a wait still registered, and the round it last moved.
+
+        A wait may have left while the list was read: it is not tracked again, so :attr:`_listed` only
+        ever holds registered waits.
+        """
         for artwork in artworks:
-            if artwork.status.is_terminal:
+            if artwork.status.is_terminal or artwork.id not in self._waits:
                 continue
             status, since = self._listed.get(artwork.id, ("", self._rounds))
             moved = status != artwork.status.value
             self._listed[artwork.id] = (artwork.status.value, self._rounds if moved else since)
 
-    def _check_against_reads(self, page: list[Artwork], reads: dict[str, Artwork]) -> None:
-        """Distrust the list when it shows in flight an artwork read as ended just before it."""
+    def _check_against_reads(self, page: list[Artwork], ended: dict[str, Artwork]) -> None:
+        """Distrust the list when it shows in flight an artwork read as ended (``ended``) just before it."""
         for artwork in page:
-            read = reads.get(artwork.id)
-            if read is None or not read.status.is_terminal or artwork.status.is_terminal:
+            read = ended.get(artwork.id)
+            if read is None or not list_lags(read, artwork):
                 continue
             self._distrust_until = self._rounds + DISTRUST_ROUNDS
             log = self._log.debug if self._lag_reported else self._log.warning

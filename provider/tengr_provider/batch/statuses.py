@@ -14,7 +14,7 @@ from typing import Protocol
 
 from tengr_provider.exceptions import TRANSIENT_ERRORS, TengrApiError
 from tengr_provider.models import Artwork
-from tengr_provider.triggers._poller import PAGE_LIMIT, page_budget
+from tengr_provider.triggers._poller import PAGE_LIMIT, list_unusable, page_budget
 
 
 class StatusHook(Protocol):
@@ -37,14 +37,20 @@ def read_statuses(hook: StatusHook, artwork_ids: Collection[str]) -> StatusRead:
     """The current state of ``artwork_ids``.
 
     A 429, 5xx or connection failure that outlasts the hook's retries is raised (the caller tries again
-    later); any other failure of one id's read (a 404) lands in ``gone``.
+    later), as is a refused key; a list that refuses the page or answers unreadably is read around, id
+    by id; any other failure of one id's read (a 404) lands in ``gone``.
     """
     read = StatusRead()
     unseen = set(artwork_ids)
     for page_number in range(page_budget(len(unseen))):
         if not unseen:
             break
-        page = hook.list_artworks(page_number * PAGE_LIMIT, PAGE_LIMIT)
+        try:
+            page = hook.list_artworks(page_number * PAGE_LIMIT, PAGE_LIMIT)
+        except TengrApiError as error:
+            if not list_unusable(error):
+                raise
+            break  # as the triggerer's poller does: the ids the list did not show are read one by one
         for artwork in page:
             if artwork.id in unseen:
                 read.artworks[artwork.id] = artwork

@@ -68,10 +68,18 @@ STUCK_ROUNDS = 5
 DISTRUST_ROUNDS = 10
 #: List answers that end every wait: the key may not read the account.
 _LIST_FATAL = frozenset({401, 403})
+
 #: Waits one loop iteration resolves at most. A round that sees thousands of artworks finish hands
 #: their triggers back to the loop in slices, yielding between them: 10,000 triggers resuming in one
 #: iteration held every other coroutine of the triggerer for about 1.5 s.
 RESOLVE_SLICE = 100
+
+
+def list_unusable(exc: TengrApiError) -> bool:
+    """Whether a failed list call is worked around by reading the ids one by one: an answer we cannot
+    read, or a list that refuses the page (a smaller limit, no such route). Not a transient failure (the
+    caller backs off and asks again) nor a refused key (401/403: every read by id would fail too)."""
+    return not isinstance(exc, TRANSIENT_ERRORS) and exc.status_code not in _LIST_FATAL
 
 
 class PollerHook(Protocol):
@@ -221,10 +229,9 @@ class StatusPoller:
             try:
                 page = await self._hook.list_artworks(offset, PAGE_LIMIT)
             except TengrApiError as exc:
-                if isinstance(exc, TRANSIENT_ERRORS) or exc.status_code in _LIST_FATAL:
+                if not list_unusable(exc):
                     raise  # transient: the whole round backs off; 401/403: fails every wait below
-                # An answer we cannot read, or a list that refuses this page (a smaller limit, no such
-                # route): the waits are read by id instead, as when the list does not show them.
+                # The waits are read by id instead, as when the list does not show them.
                 log = self._log.debug if self._list_refused else self._log.warning
                 self._list_refused = True
                 log("tengr.ai status poller: list unusable (%s); reading ids one by one", exc)
